@@ -1,5 +1,10 @@
 /// <reference types="vitest/config" />
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
+import pkg from './package.json' with { type: 'json' };
+
+// Runtime dependencies stay imports in dist/, for the app's bundler to resolve once: one copy of
+// onnxruntime-web in the app, shared by our worker and anything else that uses it.
+const external = Object.keys(pkg.dependencies).flatMap((d) => [d, new RegExp(`^${d}/`)]);
 
 /**
  * One config for the library build and the three test layers (DESIGN.md):
@@ -7,7 +12,43 @@ import { defineConfig } from 'vite';
  *   gpu     — Node with the `webgpu` package (Dawn on SwiftShader): WGSL kernels against the reference;
  *   browser — playwright-core driving Debian's Chromium with WebGPU, pages served from 127.0.0.1.
  */
+/**
+ * In dist/, the worker is its own entry (dist/worker.js) and the client starts it with the literal
+ * `new Worker(new URL('./worker.js', import.meta.url), ...)`: the form an app's bundler (Vite,
+ * webpack 5, Rollup) recognises, so the app bundles our worker (and resolves its imports) itself.
+ * Vite's own worker transform would hide that form from the app, so it is rewritten first.
+ */
+function workerAsEntry(): Plugin {
+  const placeholder = '__WEBGPU_EMBED_WORKER_URL__';
+  return {
+    name: 'webgpu-embed:worker-as-entry',
+    enforce: 'pre',
+    apply: 'build',
+    transform(code, id) {
+      if (!id.endsWith('/src/client/worker.ts')) return null;
+      const from = "new URL('../worker/index.ts', import.meta.url)";
+      if (!code.includes(from)) this.error(`expected ${from} in ${id}`);
+      return { code: code.replace(from, `new URL(${placeholder}, import.meta.url)`), map: null };
+    },
+    renderChunk(code) {
+      return code.includes(placeholder) ? { code: code.replace(placeholder, "'./worker.js'"), map: null } : null;
+    },
+  };
+}
+
 export default defineConfig({
+  plugins: [workerAsEntry()],
+  build: {
+    lib: { entry: { index: 'src/index.ts', worker: 'src/worker/index.ts' }, formats: ['es'] },
+    outDir: 'dist',
+    target: 'es2022',
+    sourcemap: true,
+    rollupOptions: { external },
+  },
+  worker: {
+    format: 'es',
+    rollupOptions: { external },
+  },
   test: {
     globalSetup: ['test/setup/fixtures.ts'],
     projects: [

@@ -1,0 +1,23 @@
+/**
+ * webgpu-embed — text embeddings and reranking in the browser, on the user's GPU.
+ * The public API and its types; nothing else lives here (DESIGN.md).
+ */
+import { engineWorker } from './client/worker.ts';
+import type { Diagnosis } from './engine/diagnose.ts';
+
+export { WebGPUEmbedError, WebGPUUnavailableError, ModelLoadError } from './errors.ts';
+export type { Diagnosis } from './engine/diagnose.ts';
+export type { AdapterReport } from './runtime/adapter.ts';
+export { terminateEngineWorker } from './client/worker.ts';
+
+/**
+ * Checks the GPU path in the library's worker: which WebGPU adapter it gets (and whether it is a
+ * software fallback), and whether our WGSL kernels give the CPU reference's answer there.
+ *
+ * @example
+ * const d = await diagnose();
+ * console.log(d.adapter.available, d.adapter.isFallbackAdapter, d.kernelsOk);
+ */
+export function diagnose(): Promise<Diagnosis> {
+  return engineWorker().diagnose();
+}
