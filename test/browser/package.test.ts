@@ -1,0 +1,81 @@
+/**
+ * The package as a user meets it: `npm pack`, installed into a fresh Vite app that imports it
+ * with one line and no configuration, built (and served by Vite's dev server), run in Chromium.
+ * Proves that the app's bundler picks up our worker and its dependencies, that the kernels are
+ * inlined, and that the worker gets WebGPU and computes the reference's answer.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, preview, type PreviewServer, type ViteDevServer } from 'vite';
+import type { Diagnosis } from '../../src/index.ts';
+import { launchBrowser, waitForResult, type BrowserSession } from './harness/index.ts';
+
+const repo = join(import.meta.dirname, '..', '..');
+const viteVersion = (await import('vite/package.json', { with: { type: 'json' } })).default.version;
+let app: string;
+let browser: BrowserSession;
+
+function run(cmd: string, args: string[], cwd: string): string {
+  return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 240_000 });
+}
+
+beforeAll(async () => {
+  app = mkdtempSync(join(tmpdir(), 'webgpu-embed-app-'));
+  run('npm', ['pack', '--pack-destination', app, '--silent'], repo);
+  const tarball = readdirSync(app).find((f) => f.endsWith('.tgz'));
+  if (!tarball) throw new Error(`npm pack wrote no tarball into ${app}`);
+  cpSync(join(import.meta.dirname, 'consumer-app'), app, { recursive: true });
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer-app', private: true, type: 'module' }));
+  // From npm's cache (filled by `npm ci`), as a user's `npm install webgpu-embed` would resolve it.
+  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', `./${tarball}`, `vite@${viteVersion}`], app);
+  browser = await launchBrowser();
+}, 300_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (app) rmSync(app, { recursive: true, force: true });
+});
+
+function expectHealthy(d: Diagnosis): void {
+  expect(d.context).toBe('worker');
+  expect(d.adapter.available).toBe(true);
+  expect(typeof d.adapter.isFallbackAdapter).toBe('boolean');
+  expect(d.kernelsOk).toBe(true);
+  expect(d.kernelMaxAbsDiff).toBeLessThanOrEqual(1e-5);
+}
+
+describe('npm pack → a fresh Vite app → Chromium', () => {
+  it('works from the app\'s production build (vite build, served statically)', async () => {
+    run('npx', ['vite', 'build', '--logLevel', 'warn'], app);
+    const assets = readdirSync(join(app, 'dist', 'assets'));
+    // The app's bundler found `new Worker(new URL('./worker.js', import.meta.url))` and emitted our worker.
+    expect(assets.some((f) => /^worker-.*\.js$/.test(f))).toBe(true);
+    let server: PreviewServer | undefined;
+    try {
+      server = await preview({ root: app, configFile: false, logLevel: 'silent', preview: { host: '127.0.0.1', port: 0 } });
+      const url = server.resolvedUrls?.local[0];
+      if (!url) throw new Error('vite preview gave no URL');
+      await browser.page.goto(url);
+      expectHealthy(await waitForResult<Diagnosis>(browser.page, 60_000));
+    } finally {
+      await server?.close();
+    }
+  });
+
+  it("works under the app's Vite dev server, with no optimizeDeps configuration", async () => {
+    let server: ViteDevServer | undefined;
+    try {
+      server = await createServer({ root: app, configFile: false, logLevel: 'silent', server: { host: '127.0.0.1', port: 0, hmr: false } });
+      await server.listen();
+      const url = server.resolvedUrls?.local[0];
+      if (!url) throw new Error('vite dev server gave no URL');
+      await browser.page.goto(url);
+      expectHealthy(await waitForResult<Diagnosis>(browser.page, 60_000));
+    } finally {
+      await server?.close();
+    }
+  });
+});
