@@ -51,6 +51,7 @@ export default defineConfig({
   },
   test: {
     globalSetup: ['test/setup/fixtures.ts'],
+    reporters: ['default', './test/setup/summary-reporter.ts'],
     projects: [
       {
         test: {

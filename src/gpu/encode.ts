@@ -32,7 +32,10 @@ export async function submit(enc: Encoding): Promise<void> {
   }
 }
 
-/** A uniform buffer of u32 values (padded to 16 bytes), freed with the encoding. */
+/**
+ * A uniform buffer of u32 values (padded to 16 bytes), freed with the encoding. An f32 field of
+ * the WGSL struct goes in as its bit pattern: `f32Bits(1e-5)`.
+ */
 export function uniforms(enc: Encoding, values: number[]): GPUBuffer {
   const size = Math.max(16, Math.ceil((values.length * 4) / 16) * 16);
   const buffer = enc.device.createBuffer({ size, usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true });
@@ -42,17 +45,64 @@ export function uniforms(enc: Encoding, values: number[]): GPUBuffer {
   return buffer;
 }
 
-/** Binds buffers to @binding(0..n-1) of group 0 in order and dispatches the kernel. */
+/** The bit pattern of an f32, for an f32 field of a uniform struct. */
+export function f32Bits(value: number): number {
+  return new Uint32Array(Float32Array.of(value).buffer)[0]!;
+}
+
+const placeholders = new WeakMap<Encoding, GPUBuffer>();
+
+/**
+ * A 4-byte storage buffer for an optional input a kernel's flags say it does not read (WGSL has
+ * no optional bindings), one per encoding and freed with it.
+ */
+export function unusedInput(enc: Encoding): GPUBuffer {
+  let buffer = placeholders.get(enc);
+  if (!buffer) {
+    buffer = enc.device.createBuffer({ label: 'unused input', size: 4, usage: GPUBufferUsage.STORAGE });
+    enc.temporaries.push(buffer);
+    placeholders.set(enc, buffer);
+  }
+  return buffer;
+}
+
+/** A scratch f32 storage buffer, freed with the encoding. */
+export function scratchF32(enc: Encoding, floats: number, label: string): GPUBuffer {
+  const buffer = enc.device.createBuffer({
+    label,
+    size: Math.max(4, floats * 4),
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+  });
+  enc.temporaries.push(buffer);
+  return buffer;
+}
+
+/** The most workgroups in one dimension of a dispatch (WebGPU's default and common limit). */
+const MAX_WORKGROUPS_PER_DIM = 65535;
+
+/**
+ * A 2-D grid holding `count` workgroups, for kernels that flatten it back as
+ * `wid.y * nwg.x + wid.x` (and skip the few past `count`): rows beyond 65,535 still fit.
+ */
+export function gridOf(count: number): [number, number] {
+  const x = Math.max(1, Math.min(count, MAX_WORKGROUPS_PER_DIM));
+  return [x, Math.max(1, Math.ceil(count / x))];
+}
+
+/**
+ * Binds buffers (whole, or a range as a GPUBufferBinding) to @binding(0..n-1) of group 0 in
+ * order and dispatches the kernel.
+ */
 export function dispatch(
   enc: Encoding,
   kernel: KernelName,
-  buffers: GPUBuffer[],
+  buffers: (GPUBuffer | GPUBufferBinding)[],
   workgroups: [number, number?, number?],
 ): void {
   const pipeline = pipelineFor(enc.device, kernel);
   const bindGroup = enc.device.createBindGroup({
     layout: pipeline.getBindGroupLayout(0),
-    entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+    entries: buffers.map((b, binding) => ({ binding, resource: 'buffer' in b ? b : { buffer: b } })),
   });
   const pass = enc.encoder.beginComputePass({ label: kernel });
   pass.setPipeline(pipeline);
