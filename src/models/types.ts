@@ -1,0 +1,86 @@
+/**
+ * What the models layer hands the engine: a model resolved from its folder (Hugging Face +
+ * sentence-transformers layout), a preset and the user's options, plus its tokenizer.
+ */
+
+export type Pooling = 'mean' | 'cls' | 'last-token' | 'latent-attention';
+export type Dtype = 'fp32' | 'fp16' | 'q8' | 'q4' | 'q4f16';
+export type Task = 'query' | 'document';
+export type PaddingSide = 'left' | 'right';
+
+/** Reads one file of a model folder: the network by default, the IndexedDB cache later. */
+export type FetchFile = (url: string, opts?: { signal?: AbortSignal; onBytes?: (done: number, total: number | undefined) => void }) => Promise<Uint8Array>;
+
+export interface ModelSpec {
+  /** what the user passed: a folder URL or a preset id */
+  id: string;
+  /** the folder URL, ending in '/' */
+  baseUrl: string;
+  /** config.json as read */
+  config: Record<string, unknown>;
+  pooling: Pooling;
+  /** L2-normalize the pooled vector (sentence-transformers' Normalize module, or the preset) */
+  normalize: boolean;
+  /** the model's full output width (hidden size, or the latent head's output) */
+  dimensions: number;
+  /** Matryoshka: the output sizes the model allows, ascending; [dimensions] when it is not a Matryoshka model */
+  allowedDimensions: number[] | { min: number; max: number };
+  /** the most tokens one input may have, special tokens included */
+  maxTokens: number;
+  paddingSide: PaddingSide;
+  /** text prepended per task (E5: 'query: ' / 'passage: '); may contain '{instruction}' */
+  prompts: Partial<Record<Task, string>>;
+  /** the instruction used when a prompt has '{instruction}' and the caller gave none */
+  defaultInstruction?: string;
+  /** NV-Embed: the prompt's (instruction's) tokens are left out of the pooling mean */
+  maskInstruction: boolean;
+  /** ONNX file chosen for the dtype, relative to baseUrl (e.g. 'onnx/model_fp16.onnx') */
+  onnxFile: string;
+  /** external data files next to it (e.g. 'onnx/model.onnx_data'), relative to baseUrl */
+  externalDataFiles: string[];
+  dtype: Dtype;
+  /** NV-Embed's latent-attention head, when the folder has latent_attention.safetensors */
+  latentAttention?: LatentAttentionSpec;
+}
+
+export interface LatentAttentionSpec {
+  numLatents: number;
+  heads: number;
+  headDim: number;
+  /** latent_dim: the width of the latents and of the head's output */
+  latentDim: number;
+  /** hidden_dim: the width of the transformer's hidden states */
+  hiddenDim: number;
+  /** tensor name (as in MODELS.md) → values, converted to f32 */
+  weights: Record<string, Float32Array>;
+}
+
+/** A text ready for the model: token ids with special tokens, and how to pool it. */
+export interface PreparedText {
+  /** token ids, special tokens included, at most maxTokens */
+  ids: number[];
+  /** real tokens at the start left out of the pooling mean (NV-Embed's instruction), else 0 */
+  poolSkip: number;
+  /** the text had more tokens than maxTokens and was cut */
+  truncated: boolean;
+  /** how many tokens the whole text had (before any cut) */
+  fullLength: number;
+}
+
+export interface TextTokenizer {
+  /** token ids of a string; with special tokens (the model's post-processor) unless told otherwise */
+  encode(text: string, opts?: { addSpecialTokens?: boolean }): number[];
+  /** the padding token id (0 when the model has none: padded slots are masked anyway) */
+  readonly padId: number;
+  /** the special tokens the post-processor puts before and after a single text */
+  readonly head: number[];
+  readonly tail: number[];
+}
+
+export interface LoadedModel {
+  spec: ModelSpec;
+  tokenizer: TextTokenizer;
+  /** the ONNX bytes and external data, for onnxruntime-web */
+  onnx: Uint8Array;
+  externalData: { path: string; data: Uint8Array }[];
+}
