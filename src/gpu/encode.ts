@@ -2,6 +2,7 @@
  * One batch's GPU work in one command encoder: kernels append their dispatches, and the small
  * per-dispatch buffers (uniforms) they create are destroyed once the submission is done.
  */
+import { WebGPUEmbedError } from '../errors.ts';
 import { pipelineFor } from './pipelines.ts';
 import type { KernelName } from './kernels.ts';
 
@@ -18,13 +19,22 @@ export function beginEncoding(device: GPUDevice, label = 'webgpu-embed'): Encodi
   return { device, encoder: device.createCommandEncoder({ label }), temporaries: [], inFlight: [] };
 }
 
-/** Submits the work and, once the GPU has finished it, frees the temporaries. */
+/**
+ * Submits the work and, once the GPU has finished it, frees the temporaries. Rejects when the
+ * GPU refused the commands (a validation error: a kernel bug, never a silent wrong answer).
+ */
 export async function submit(enc: Encoding): Promise<void> {
+  // Encoding errors surface when the encoder is finished or submitted: one error scope, pushed
+  // and popped synchronously, catches them without catching anyone else's.
+  enc.device.pushErrorScope('validation');
   const commands = enc.encoder.finish();
   enc.device.queue.submit([commands]);
+  const refused = enc.device.popErrorScope();
   enc.inFlight.push(commands);
   try {
     await enc.device.queue.onSubmittedWorkDone();
+    const error = await refused;
+    if (error) throw new WebGPUEmbedError(`the GPU refused a kernel's commands (a bug in webgpu-embed, please report it): ${error.message}`);
   } finally {
     for (const b of enc.temporaries) b.destroy();
     enc.temporaries.length = 0;
@@ -50,18 +60,21 @@ export function f32Bits(value: number): number {
   return new Uint32Array(Float32Array.of(value).buffer)[0]!;
 }
 
-const placeholders = new WeakMap<Encoding, GPUBuffer>();
+const placeholders = new WeakMap<Encoding, Map<string, GPUBuffer>>();
 
 /**
- * A 4-byte storage buffer for an optional input a kernel's flags say it does not read (WGSL has
- * no optional bindings), one per encoding and freed with it.
+ * A 4-byte storage buffer bound where a kernel's flags say it never touches a binding (WGSL has
+ * no optional bindings), freed with the encoding. Read-only slots may share one (`slot`
+ * 'input'); each writable slot needs its own name, since writable bindings must not alias.
  */
-export function unusedInput(enc: Encoding): GPUBuffer {
-  let buffer = placeholders.get(enc);
+export function unusedBinding(enc: Encoding, slot = 'input'): GPUBuffer {
+  let perEncoding = placeholders.get(enc);
+  if (!perEncoding) placeholders.set(enc, (perEncoding = new Map()));
+  let buffer = perEncoding.get(slot);
   if (!buffer) {
-    buffer = enc.device.createBuffer({ label: 'unused input', size: 4, usage: GPUBufferUsage.STORAGE });
+    buffer = enc.device.createBuffer({ label: `unused ${slot}`, size: 4, usage: GPUBufferUsage.STORAGE });
     enc.temporaries.push(buffer);
-    placeholders.set(enc, buffer);
+    perEncoding.set(slot, buffer);
   }
   return buffer;
 }

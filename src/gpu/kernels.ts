@@ -2,10 +2,26 @@
  * The WGSL sources, one file per kernel under kernels/, inlined as text at build time (Vite's
  * `?raw`), so an app's bundler never has to find .wgsl files of ours.
  */
+import firstToken from '../../kernels/first-token.wgsl?raw';
+import geglu from '../../kernels/geglu.wgsl?raw';
+import lastToken from '../../kernels/last-token.wgsl?raw';
+import latentKv from '../../kernels/latent-kv.wgsl?raw';
+import layerNorm from '../../kernels/layer-norm.wgsl?raw';
+import linear from '../../kernels/linear.wgsl?raw';
 import maskedMean from '../../kernels/masked-mean.wgsl?raw';
+import matryoshka from '../../kernels/matryoshka.wgsl?raw';
+import softmax from '../../kernels/softmax.wgsl?raw';
 
 export const KERNELS = {
   maskedMean,
+  firstToken,
+  lastToken,
+  matryoshka,
+  layerNorm,
+  linear,
+  softmax,
+  geglu,
+  latentKv,
 } as const;
 
 export type KernelName = keyof typeof KERNELS;
