@@ -21,3 +21,18 @@ export class ModelLoadError extends WebGPUEmbedError {
     super(message, options);
   }
 }
+
+/**
+ * A file of a model folder does not exist there (HTTP 404, or absent from a cache). The loader
+ * skips optional files on this error and reports required ones as a ModelLoadError.
+ */
+export class ModelFileNotFoundError extends ModelLoadError {}
+
+/** The embedder or reranker was disposed; create a new one. */
+export class DisposedError extends WebGPUEmbedError {}
+
+/** The GPU device was lost (driver reset, device.destroy(), tab in background too long). */
+export class GpuDeviceLostError extends WebGPUEmbedError {}
+
+/** The library's worker failed to start or died; the next call starts a new one. */
+export class WorkerCrashedError extends WebGPUEmbedError {}

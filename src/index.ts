@@ -2,10 +2,23 @@
  * webgpu-embed — text embeddings and reranking in the browser, on the user's GPU.
  * The public API and its types; nothing else lives here (DESIGN.md).
  */
-import { engineWorker } from './client/worker.ts';
+import { callWorker } from './client/worker.ts';
 import type { Diagnosis } from './engine/diagnose.ts';
 
-export { WebGPUEmbedError, WebGPUUnavailableError, ModelLoadError } from './errors.ts';
+export { createEmbedder, embed, releaseSharedEmbedders } from './client/embedder.ts';
+export type { CreateEmbedderOptions, EmbedOptions, Embedder, Embeddings } from './client/embedder.ts';
+export type { EmbedderInfo, EmbedProgress } from './engine/embedder.ts';
+export type { LoadProgress } from './models/folder.ts';
+export type { Dtype, Pooling, Task } from './models/types.ts';
+export type { DeviceRequest, Backend } from './runtime/backend.ts';
+export {
+  WebGPUEmbedError,
+  WebGPUUnavailableError,
+  ModelLoadError,
+  DisposedError,
+  GpuDeviceLostError,
+  WorkerCrashedError,
+} from './errors.ts';
 export type { Diagnosis } from './engine/diagnose.ts';
 export type { AdapterReport } from './runtime/adapter.ts';
 export { terminateEngineWorker } from './client/worker.ts';
@@ -19,5 +32,5 @@ export { terminateEngineWorker } from './client/worker.ts';
  * console.log(d.adapter.available, d.adapter.isFallbackAdapter, d.kernelsOk);
  */
 export function diagnose(): Promise<Diagnosis> {
-  return engineWorker().diagnose();
+  return callWorker((api) => api.diagnose());
 }

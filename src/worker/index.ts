@@ -1,11 +1,53 @@
 /** The worker entry: the engine exposed over comlink, nothing more (DESIGN.md). */
-import { expose } from 'comlink';
+import { expose, proxy, transfer } from 'comlink';
 import { diagnose } from '../engine/diagnose.ts';
+import { createEmbedderEngine, type EmbedCallOptions, type EmbedderEngine, type EmbedderEngineOptions, type EmbedProgress } from '../engine/embedder.ts';
+import { registerTransferHandlers } from './protocol.ts';
+
+registerTransferHandlers();
+
+/** Options as they cross the boundary: functions travel separately, as comlink proxies. */
+export type WorkerEmbedderOptions = Omit<EmbedderEngineOptions, 'onProgress' | 'fetchFile'>;
+export type WorkerEmbedOptions = Omit<EmbedCallOptions, 'onProgress'>;
+
+const embedders = new Map<number, EmbedderEngine>();
+let nextId = 1;
+
+function embedder(id: number): EmbedderEngine {
+  const e = embedders.get(id);
+  if (!e) throw new Error(`no embedder ${id} in this worker (it was disposed, or the worker restarted)`);
+  return e;
+}
 
 const api = {
   diagnose: () => diagnose('worker'),
+
+  async createEmbedder(opts: WorkerEmbedderOptions, onProgress?: (e: EmbedProgress) => void) {
+    const engine = await createEmbedderEngine({ ...opts, ...(onProgress ? { onProgress } : {}) });
+    const id = nextId++;
+    embedders.set(id, engine);
+    return { id, info: engine.info };
+  },
+
+  async embed(id: number, texts: string[], opts: WorkerEmbedOptions = {}, onProgress?: (e: EmbedProgress) => void) {
+    const r = await embedder(id).embed(texts, { ...opts, ...(onProgress ? { onProgress } : {}) });
+    return transfer(r, [r.data.buffer]);
+  },
+
+  stats(id: number) {
+    const e = embedder(id);
+    return { liveGpuBuffers: e.liveGpuBuffers, lastReadbackBytes: e.lastReadbackBytes };
+  },
+
+  async disposeEmbedder(id: number) {
+    const e = embedders.get(id);
+    embedders.delete(id);
+    await e?.dispose();
+  },
 };
 
 export type WorkerApi = typeof api;
+export { proxy };
 
-expose(api);
+// onnxruntime-web's wasm threads may load the module that bundles it; only our own worker serves.
+if (!(globalThis as { name?: string }).name?.startsWith('em-pthread')) expose(api);

@@ -1,0 +1,155 @@
+/**
+ * createEmbedder() / embed() on the main thread: the engine runs in the library's worker by
+ * default, or in this thread (`worker: false`: Node, or an app's own worker). Results arrive as
+ * one transferred buffer, handed out as one Float32Array view per text.
+ */
+import { proxy } from 'comlink';
+import type { EmbedBatchResult, EmbedCallOptions, EmbedderEngineOptions, EmbedderInfo, EmbedProgress } from '../engine/embedder.ts';
+import type { Dtype, Task } from '../models/types.ts';
+import type { DeviceRequest } from '../runtime/backend.ts';
+import type { OrtSettings } from '../runtime/ort.ts';
+import type { BatchLimits } from '../engine/batching.ts';
+import { callWorker, engineWorker } from './worker.ts';
+
+export interface CreateEmbedderOptions {
+  /** a model folder URL (Hugging Face layout: config.json, tokenizer.json, onnx/model.onnx, …) or a preset id */
+  model: string;
+  /** 'auto' (default) takes WebGPU on a hardware adapter, else wasm; 'webgpu' without an adapter throws */
+  device?: DeviceRequest;
+  /** which ONNX file: 'fp32' (onnx/model.onnx), 'fp16', 'q8', 'q4', 'q4f16' */
+  dtype?: Dtype;
+  onProgress?: (e: EmbedProgress) => void;
+  /** run the engine in the library's worker (default) or in this thread */
+  worker?: boolean;
+  /** where onnxruntime-web's .wasm files are served, if the app's bundler does not place them */
+  wasmPaths?: string;
+  /** wasm threads (used when the page is cross-origin isolated) */
+  numThreads?: number;
+  /** batch limits: texts per batch and padded tokens per batch */
+  limits?: Partial<BatchLimits>;
+  signal?: AbortSignal;
+}
+
+export interface EmbedOptions {
+  /** chooses the model's prompt: 'query' or 'document' */
+  task?: Task;
+  /** the task description for instruction-aware models (Qwen3-Embedding, NV-Embed, e5-instruct) */
+  instruction?: string;
+  /** Matryoshka output size (any size the model allows); the full width by default */
+  dimensions?: number;
+  signal?: AbortSignal;
+  onProgress?: (e: EmbedProgress) => void;
+  /** a text past the model's maximum: 'truncate' (default, reported in `truncated`) or 'chunk' (overlapping windows, averaged) */
+  longText?: 'truncate' | 'chunk';
+  chunkOverlap?: number;
+}
+
+/** One Float32Array per input text (views over one buffer), plus what happened to the texts. */
+export interface Embeddings extends Array<Float32Array> {
+  /** the vectors' size */
+  readonly dimensions: number;
+  /** indices of texts cut to the model's maximum token count */
+  readonly truncated: readonly number[];
+  /** token count of each text as tokenized (before any cut) */
+  readonly tokens: readonly number[];
+}
+
+export interface Embedder {
+  readonly info: EmbedderInfo;
+  embed(texts: string[], options?: EmbedOptions): Promise<Embeddings>;
+  dispose(): Promise<void>;
+}
+
+function toEmbeddings(r: EmbedBatchResult): Embeddings {
+  const rows = Array.from({ length: r.count }, (_, i) => r.data.subarray(i * r.dimensions, (i + 1) * r.dimensions));
+  return Object.assign(rows, { dimensions: r.dimensions, truncated: r.truncated, tokens: r.tokens });
+}
+
+function engineOptions(o: CreateEmbedderOptions): Omit<EmbedderEngineOptions, 'onProgress'> {
+  const ort: OrtSettings = { ...(o.wasmPaths ? { wasmPaths: o.wasmPaths } : {}), ...(o.numThreads ? { numThreads: o.numThreads } : {}) };
+  return {
+    model: o.model,
+    ...(o.device ? { device: o.device } : {}),
+    ...(o.dtype ? { dtype: o.dtype } : {}),
+    ...(o.limits ? { limits: o.limits } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
+    ort,
+  };
+}
+
+function callOptions(o: EmbedOptions): Omit<EmbedCallOptions, 'onProgress'> {
+  const { onProgress: _, ...rest } = o;
+  return rest;
+}
+
+/**
+ * Loads a model and returns an embedder that keeps it (and its GPU resources) until dispose().
+ *
+ * @example
+ * const embedder = await createEmbedder({ model: 'https://example.com/models/multilingual-e5-small/' });
+ * const [q] = await embedder.embed(['how do I bake bread?'], { task: 'query' });
+ * await embedder.dispose();
+ */
+export async function createEmbedder(options: CreateEmbedderOptions): Promise<Embedder> {
+  if (!options || typeof options.model !== 'string' || !options.model) {
+    throw new TypeError("createEmbedder needs { model }: a model folder URL or a preset id such as 'multilingual-e5-small'");
+  }
+  const inWorker = options.worker ?? typeof Worker !== 'undefined';
+  if (!inWorker) {
+    const { createEmbedderEngine } = await import('../engine/embedder.ts');
+    const engine = await createEmbedderEngine({ ...engineOptions(options), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+    return {
+      info: engine.info,
+      embed: async (texts, o = {}) => toEmbeddings(await engine.embed(texts, o)),
+      dispose: () => engine.dispose(),
+    };
+  }
+  const w = engineWorker();
+  const { id, info } = await callWorker(
+    (api) => api.createEmbedder(engineOptions(options), options.onProgress ? proxy(options.onProgress) : undefined),
+    w,
+  );
+  let disposed = false;
+  return {
+    info,
+    embed: async (texts, o = {}) =>
+      toEmbeddings(await callWorker((api) => api.embed(id, texts, callOptions(o), o.onProgress ? proxy(o.onProgress) : undefined), w)),
+    dispose: async () => {
+      if (disposed) return;
+      disposed = true;
+      await callWorker((api) => api.disposeEmbedder(id), w).catch(() => undefined);
+    },
+  };
+}
+
+const shared = new Map<string, Promise<Embedder>>();
+
+/**
+ * Embeds texts with a model, loading it on first use and keeping it for later calls with the
+ * same model, device and dtype.
+ *
+ * @example
+ * const [a, b] = await embed(['first text', 'second text'], { model: 'all-minilm-l6-v2' });
+ */
+export async function embed(texts: string[], options: EmbedOptions & Omit<CreateEmbedderOptions, 'signal'>): Promise<Embeddings> {
+  if (!options || typeof options.model !== 'string' || !options.model) {
+    throw new TypeError("embed(texts, { model }) needs a model: a model folder URL or a preset id such as 'multilingual-e5-small'");
+  }
+  const { model, device, dtype, worker, wasmPaths, numThreads, limits, ...call } = options;
+  const key = JSON.stringify([model, device ?? 'auto', dtype ?? '', worker ?? '', wasmPaths ?? '', numThreads ?? '']);
+  let embedder = shared.get(key);
+  if (!embedder) {
+    const created = createEmbedder({ model, ...(device ? { device } : {}), ...(dtype ? { dtype } : {}), ...(worker !== undefined ? { worker } : {}), ...(wasmPaths ? { wasmPaths } : {}), ...(numThreads ? { numThreads } : {}), ...(limits ? { limits } : {}), ...(call.onProgress ? { onProgress: call.onProgress } : {}) });
+    shared.set(key, created);
+    created.catch(() => shared.delete(key));
+    embedder = created;
+  }
+  return (await embedder).embed(texts, call);
+}
+
+/** Disposes the embedders that embed() keeps (the worker stays). */
+export async function releaseSharedEmbedders(): Promise<void> {
+  const all = [...shared.values()];
+  shared.clear();
+  await Promise.all(all.map(async (p) => (await p.catch(() => undefined))?.dispose()));
+}

@@ -1,0 +1,289 @@
+/**
+ * The embedding pipeline (DESIGN.md): prompts → tokens → length-sorted batches → ORT (hidden
+ * states stay on the GPU) → our pooling + Matryoshka kernels → [B, dims] read back → input order.
+ * Runs wherever it is created: in the library's worker, in an app's own worker, or in Node.
+ */
+import { DisposedError, GpuDeviceLostError } from '../errors.ts';
+import { createLatentAttention } from '../gpu/latent-attention.ts';
+import { loadModel, type LoadProgress } from '../models/folder.ts';
+import { chunkText, prepareTexts } from '../models/prepare.ts';
+import type { Dtype, FetchFile, LoadedModel, ModelSpec, PreparedText, Task } from '../models/types.ts';
+import { latentAttentionParams, type LatentAttentionParams } from '../reference/latent-attention.ts';
+import type { AdapterReport } from '../runtime/adapter.ts';
+import { chooseBackend, type Backend, type DeviceRequest } from '../runtime/backend.ts';
+import { Mutex } from '../runtime/mutex.ts';
+import { configureOrt, ort, type OrtSettings } from '../runtime/ort.ts';
+import { createModelSession, type ModelSession } from '../runtime/session.ts';
+import { DEFAULT_LIMITS, planBatches, type BatchLimits } from './batching.ts';
+import { cpuHead } from './cpu-head.ts';
+import { buildFeeds, padBatch } from './feeds.ts';
+import { GpuHead } from './gpu-head.ts';
+import { poolingWeights } from './pooling-weights.ts';
+import { checkDimensions, checkTexts } from './validate.ts';
+
+export type EmbedProgress = LoadProgress | { type: 'embed'; done: number; total: number };
+
+export interface EmbedderEngineOptions {
+  /** a model folder URL (Hugging Face layout) or a preset id */
+  model: string;
+  device?: DeviceRequest;
+  dtype?: Dtype;
+  /** how model files are read (the network by default; the weight cache plugs in here) */
+  fetchFile?: FetchFile;
+  onProgress?: (e: EmbedProgress) => void;
+  /** batch size and padded-token budget per batch */
+  limits?: Partial<BatchLimits>;
+  ort?: OrtSettings;
+  signal?: AbortSignal;
+}
+
+export interface EmbedCallOptions {
+  task?: Task;
+  instruction?: string;
+  /** Matryoshka output size; the model's full width by default */
+  dimensions?: number;
+  signal?: AbortSignal;
+  /** a text longer than the model's maximum: cut it (default, reported) or embed overlapping windows and average them */
+  longText?: 'truncate' | 'chunk';
+  /** tokens shared by neighbouring windows when longText is 'chunk' (default 32) */
+  chunkOverlap?: number;
+  onProgress?: (e: EmbedProgress) => void;
+}
+
+/** One call's vectors, row-major in one buffer (so it can be transferred, never copied). */
+export interface EmbedBatchResult {
+  data: Float32Array;
+  dimensions: number;
+  count: number;
+  /** input indices of texts cut to the model's maximum (longText 'truncate') */
+  truncated: number[];
+  /** tokens per text as the model saw them (special tokens included) */
+  tokens: number[];
+}
+
+export interface EmbedderInfo {
+  model: string;
+  device: Backend;
+  /** why this device: requested, or what 'auto' found */
+  deviceReason: string;
+  adapter: AdapterReport;
+  dimensions: number;
+  allowedDimensions: number[] | { min: number; max: number };
+  pooling: ModelSpec['pooling'];
+  normalize: boolean;
+  maxTokens: number;
+  paddingSide: ModelSpec['paddingSide'];
+  dtype: Dtype;
+  prompts: ModelSpec['prompts'];
+}
+
+export interface EmbedderEngine {
+  readonly info: EmbedderInfo;
+  embed(texts: readonly string[], opts?: EmbedCallOptions): Promise<EmbedBatchResult>;
+  dispose(): Promise<void>;
+  /** GPU scratch buffers alive now (0 after dispose) */
+  readonly liveGpuBuffers: number;
+  /** bytes read back from the GPU by the last batch */
+  readonly lastReadbackBytes: number;
+}
+
+const HIDDEN_OUTPUTS = ['last_hidden_state', 'token_embeddings'];
+
+export async function createEmbedderEngine(opts: EmbedderEngineOptions): Promise<EmbedderEngine> {
+  configureOrt(opts.ort);
+  const choice = await chooseBackend(opts.device ?? 'auto');
+  const model = await loadModel(opts.model, {
+    ...(opts.dtype ? { dtype: opts.dtype } : {}),
+    ...(opts.fetchFile ? { fetchFile: opts.fetchFile } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+  });
+  const session = await createModelSession(model, choice.backend);
+  try {
+    return await Embedder.create(model, session, choice, { ...DEFAULT_LIMITS, ...opts.limits });
+  } catch (e) {
+    await session.release();
+    throw e;
+  }
+}
+
+class Embedder implements EmbedderEngine {
+  private readonly lock = new Mutex();
+  private disposed = false;
+  private lost?: string;
+
+  private constructor(
+    private readonly model: LoadedModel,
+    private readonly session: ModelSession,
+    private readonly hiddenOutput: string,
+    private readonly limits: BatchLimits,
+    readonly info: EmbedderInfo,
+    private readonly gpu?: GpuHead,
+    private readonly cpuLatent?: LatentAttentionParams,
+  ) {
+    session.gpuDevice?.lost.then((l) => {
+      if (!this.disposed) this.lost = `${l.reason}: ${l.message}`;
+    });
+  }
+
+  static async create(model: LoadedModel, session: ModelSession, choice: Awaited<ReturnType<typeof chooseBackend>>, limits: BatchLimits) {
+    const { spec } = model;
+    const hiddenOutput = HIDDEN_OUTPUTS.find((n) => session.outputNames.includes(n));
+    if (!hiddenOutput) {
+      throw new Error(`the model has no last_hidden_state output (it has ${session.outputNames.join(', ')}); webgpu-embed pools token states itself`);
+    }
+    const la = spec.latentAttention;
+    const laConfig = la && {
+      num_latents_value: la.numLatents,
+      num_cross_heads: la.heads,
+      cross_dim_head: la.headDim,
+      latent_dim: la.latentDim,
+      hidden_dim: la.hiddenDim,
+      output_normalize: spec.normalize,
+    };
+    let gpu: GpuHead | undefined;
+    let cpuLatent: LatentAttentionParams | undefined;
+    if (session.gpuDevice) {
+      const latent = la && laConfig ? await createLatentAttention(session.gpuDevice, laConfig, la.weights) : undefined;
+      gpu = new GpuHead(session.gpuDevice, spec.pooling, latent);
+    } else if (la && laConfig) {
+      cpuLatent = latentAttentionParams(laConfig, la.weights);
+    }
+    const info: EmbedderInfo = {
+      model: spec.id,
+      device: session.backend,
+      deviceReason: choice.reason,
+      adapter: choice.adapter,
+      dimensions: spec.dimensions,
+      allowedDimensions: spec.allowedDimensions,
+      pooling: spec.pooling,
+      normalize: spec.normalize,
+      maxTokens: spec.maxTokens,
+      paddingSide: spec.paddingSide,
+      dtype: spec.dtype,
+      prompts: spec.prompts,
+    };
+    return new Embedder(model, session, hiddenOutput, limits, info, gpu, cpuLatent);
+  }
+
+  get liveGpuBuffers(): number {
+    return this.gpu?.liveBuffers ?? 0;
+  }
+
+  get lastReadbackBytes(): number {
+    return this.gpu?.lastReadbackBytes ?? 0;
+  }
+
+  async embed(texts: readonly string[], o: EmbedCallOptions = {}): Promise<EmbedBatchResult> {
+    if (this.disposed) throw new DisposedError('this embedder was disposed; create a new one with createEmbedder()');
+    checkTexts(texts);
+    const { spec } = this.model;
+    const dims = checkDimensions(o.dimensions, spec);
+    o.signal?.throwIfAborted();
+    if (texts.length === 0) return { data: new Float32Array(0), dimensions: dims, count: 0, truncated: [], tokens: [] };
+
+    // Each text becomes one item, or several overlapping windows when chunking.
+    const items: { owner: number; prep: PreparedText }[] = [];
+    const prepared = prepareTexts(this.model, texts, { ...(o.task ? { task: o.task } : {}), ...(o.instruction !== undefined ? { instruction: o.instruction } : {}) });
+    prepared.forEach((prep, i) => {
+      if (o.longText === 'chunk' && prep.truncated) {
+        for (const w of chunkText(this.model, texts[i]!, { task: o.task, instruction: o.instruction, overlap: o.chunkOverlap ?? 32 })) items.push({ owner: i, prep: w });
+      } else items.push({ owner: i, prep });
+    });
+
+    const rows = new Float32Array(items.length * dims);
+    const batches = planBatches(items.map((it) => it.prep.ids.length), this.limits);
+    let done = 0;
+    for (const batch of batches) {
+      // The running call stops at the next batch boundary; queued calls leave the queue at once.
+      const out = await this.lock.run(() => this.runBatch(batch.map((i) => items[i]!.prep), dims, o.signal), o.signal);
+      batch.forEach((item, r) => rows.set(out.subarray(r * dims, (r + 1) * dims), item * dims));
+      done += batch.length;
+      o.onProgress?.({ type: 'embed', done, total: items.length });
+    }
+
+    const data = items.length === texts.length ? rows : averageWindows(rows, items, texts.length, dims, spec.normalize);
+    return {
+      data,
+      dimensions: dims,
+      count: texts.length,
+      truncated: prepared.flatMap((p, i) => (p.truncated && o.longText !== 'chunk' ? [i] : [])),
+      tokens: prepared.map((p) => p.fullLength),
+    };
+  }
+
+  private async runBatch(texts: PreparedText[], dims: number, signal?: AbortSignal): Promise<Float32Array> {
+    if (this.lost) throw new GpuDeviceLostError(`the GPU device was lost (${this.lost}); dispose this embedder and create a new one`);
+    signal?.throwIfAborted();
+    const { spec, tokenizer } = this.model;
+    const padded = padBatch({ ids: texts.map((t) => t.ids), padId: tokenizer.padId, side: spec.paddingSide });
+    const feeds = buildFeeds(this.session.inputs, padded, spec.config);
+    const tensors = Object.fromEntries(Object.entries(feeds).map(([k, f]) => [k, new ort.Tensor(f.type, f.data, f.dims)]));
+    const outputs = await this.session.run(tensors, signal);
+    try {
+      const hidden = outputs[this.hiddenOutput]!;
+      const [batch, tokens, size] = hidden.dims as [number, number, number];
+      if (batch !== padded.batch || tokens !== padded.tokens) {
+        throw new Error(`${this.hiddenOutput} has dims [${hidden.dims}], expected [${padded.batch}, ${padded.tokens}, H]`);
+      }
+      const weights = poolingWeights(padded, texts.map((t) => t.poolSkip));
+      const run = { batch, tokens, size, weights, dims, normalize: spec.normalize };
+      if (this.gpu) {
+        if (hidden.type !== 'float32') {
+          throw new Error(`${this.hiddenOutput} is ${hidden.type} on WebGPU; the GPU path reads float32 hidden states (use dtype 'fp32' or 'q8')`);
+        }
+        return await this.gpu.run({ ...run, hidden: hidden.gpuBuffer as GPUBuffer });
+      }
+      return cpuHead(spec.pooling, { ...run, hidden: await hiddenToF32(hidden) }, this.cpuLatent);
+    } finally {
+      for (const t of Object.values(outputs)) t.dispose();
+    }
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    // Let the batch in flight finish with its buffers before they go.
+    await this.lock.run(async () => undefined).catch(() => undefined);
+    this.gpu?.destroy();
+    await this.session.release();
+  }
+}
+
+async function hiddenToF32(t: ort.Tensor): Promise<Float32Array> {
+  const data = await t.getData();
+  if (data instanceof Float32Array) return data;
+  if (t.type === 'float16') {
+    // ORT hands fp16 as Uint16Array bits, or as a Float16Array where the platform has one.
+    return data instanceof Uint16Array ? Float32Array.from(data, halfToFloat) : Float32Array.from(data as ArrayLike<number>);
+  }
+  throw new Error(`hidden states of type ${t.type} are not supported`);
+}
+
+function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >>> 10) & 0x1f;
+  const m = h & 0x3ff;
+  if (e === 0) return s * m * 2 ** -24;
+  if (e === 0x1f) return m ? NaN : s * Infinity;
+  return s * (1 + m / 1024) * 2 ** (e - 15);
+}
+
+/** Chunked texts: each text's vector is the mean of its windows' vectors, weighted by window length, re-normalized. */
+function averageWindows(rows: Float32Array, items: { owner: number; prep: PreparedText }[], count: number, dims: number, normalize: boolean): Float32Array {
+  const out = new Float32Array(count * dims);
+  const weight = new Float64Array(count);
+  const acc = new Float64Array(count * dims);
+  items.forEach((it, i) => {
+    const w = it.prep.ids.length;
+    weight[it.owner]! += w;
+    for (let d = 0; d < dims; d++) acc[it.owner * dims + d]! += w * rows[i * dims + d]!;
+  });
+  for (let t = 0; t < count; t++) {
+    let norm = 0;
+    for (let d = 0; d < dims; d++) norm += (acc[t * dims + d]! / weight[t]!) ** 2;
+    const denom = normalize ? Math.max(Math.sqrt(norm), 1e-12) : 1;
+    for (let d = 0; d < dims; d++) out[t * dims + d] = acc[t * dims + d]! / weight[t]! / denom;
+  }
+  return out;
+}
