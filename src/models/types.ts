@@ -53,6 +53,8 @@ export interface LatentAttentionSpec {
   hiddenDim: number;
   /** tensor name (as in MODELS.md) → values, converted to f32 */
   weights: Record<string, Float32Array>;
+  /** tensor name → its shape as stored (torch Linear layout [out, in]) */
+  shapes?: Record<string, number[]>;
 }
 
 /** A text ready for the model: token ids with special tokens, and how to pool it. */
@@ -70,6 +72,8 @@ export interface PreparedText {
 export interface TextTokenizer {
   /** token ids of a string; with special tokens (the model's post-processor) unless told otherwise */
   encode(text: string, opts?: { addSpecialTokens?: boolean }): number[];
+  /** the text of some ids, special tokens left out (for showing a chunk; normalization such as lowercasing is not undone) */
+  decode?(ids: number[]): string;
   /** the padding token id (0 when the model has none: padded slots are masked anyway) */
   readonly padId: number;
   /** the special tokens the post-processor puts before and after a single text */

@@ -1,0 +1,131 @@
+/**
+ * The default FetchFile: one file of a model folder over HTTP(S), read as a stream so that a
+ * multi-gigabyte weight file reports progress and lands in one buffer (no second copy when the
+ * server sends Content-Length).
+ */
+import { ModelFileNotFoundError, ModelLoadError } from '../errors.ts';
+import type { FetchFile } from './types.ts';
+
+const FOLDER_HINT = 'a folder must hold config.json, tokenizer.json, tokenizer_config.json and onnx/model.onnx (or onnx/model_<dtype>.onnx)';
+
+/**
+ * Makes a FetchFile over a given `fetch` (the global one by default). Rejects with
+ * ModelFileNotFoundError on 404, ModelLoadError on other failures, and with the signal's own
+ * reason (an AbortError) when the signal aborts.
+ *
+ * @example
+ * const fetchFile = createFetchFile();
+ * const bytes = await fetchFile('https://host/model/config.json', { onBytes: (done, total) => console.log(done, total) });
+ */
+export function createFetchFile(fetchImpl: typeof fetch = (...args) => globalThis.fetch(...args)): FetchFile {
+  return async (url, opts = {}) => {
+    const { signal, onBytes } = opts;
+    signal?.throwIfAborted();
+    let response: Response;
+    try {
+      response = await fetchImpl(url, signal ? { signal } : {});
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      throw new ModelLoadError(
+        `Could not reach ${url} (${errorText(err)}): check the network connection, the URL, and that the server allows cross-origin requests (CORS) from this page.`,
+        url,
+        { cause: err },
+      );
+    }
+    if (!response.ok) {
+      await response.body?.cancel().catch(() => {});
+      throw statusError(url, response.status, response.statusText);
+    }
+    const type = response.headers.get('content-type') ?? '';
+    if (/^\s*text\/html/i.test(type)) {
+      await response.body?.cancel().catch(() => {});
+      throw new ModelLoadError(
+        `${url} returned a web page (content-type ${type}) instead of the file: the URL points at a page, not at the raw file. On huggingface.co use .../resolve/main/, not .../blob/main/ or .../tree/main/.`,
+        url,
+      );
+    }
+    return readBody(url, response, signal, onBytes);
+  };
+}
+
+/** The FetchFile used when loadModel is given none. */
+export const fetchFile: FetchFile = createFetchFile();
+
+function statusError(url: string, status: number, statusText: string): ModelLoadError {
+  const what = `${url} returned ${status}${statusText ? ` ${statusText}` : ''}`;
+  if (status === 404) return new ModelFileNotFoundError(`${what}: check the model folder URL; ${FOLDER_HINT}.`, url);
+  if (status === 401 || status === 403)
+    return new ModelLoadError(`${what}: the model is private or gated, or the server refuses this origin; host the folder where the page can read it.`, url);
+  if (status >= 500) return new ModelLoadError(`${what}: the server failed; try again later or host the model folder elsewhere.`, url);
+  return new ModelLoadError(`${what}: check the model folder URL; ${FOLDER_HINT}.`, url);
+}
+
+async function readBody(
+  url: string,
+  response: Response,
+  signal: AbortSignal | undefined,
+  onBytes: ((done: number, total: number | undefined) => void) | undefined,
+): Promise<Uint8Array> {
+  const length = Number(response.headers.get('content-length'));
+  // With a content encoding (gzip), Content-Length counts compressed bytes: usable for progress
+  // only approximately, and never to preallocate or to detect a cut.
+  const encoded = !!response.headers.get('content-encoding') && response.headers.get('content-encoding') !== 'identity';
+  const total = Number.isSafeInteger(length) && length > 0 ? length : undefined;
+  onBytes?.(0, total);
+
+  if (!response.body) {
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    onBytes?.(bytes.length, total ?? bytes.length);
+    return bytes;
+  }
+  const reader = response.body.getReader();
+  let buffer: Uint8Array | undefined = total !== undefined && !encoded ? new Uint8Array(total) : undefined;
+  const chunks: Uint8Array[] = [];
+  let done = 0;
+  try {
+    for (;;) {
+      const { value, done: end } = await reader.read();
+      if (end) break;
+      if (buffer && done + value.length > buffer.length) {
+        // The server sent more than it announced: fall back to collecting chunks.
+        chunks.push(buffer.subarray(0, done));
+        buffer = undefined;
+      }
+      if (buffer) buffer.set(value, done);
+      else chunks.push(value);
+      done += value.length;
+      onBytes?.(done, total !== undefined ? Math.max(total, done) : undefined);
+    }
+  } catch (err) {
+    if (signal?.aborted) throw signal.reason;
+    throw new ModelLoadError(`The download of ${url} failed after ${done} bytes (${errorText(err)}): check the network connection and try again.`, url, {
+      cause: err,
+    });
+  } finally {
+    reader.releaseLock();
+  }
+  if (total !== undefined && !encoded && done < total) {
+    throw new ModelLoadError(`The download of ${url} was cut short: got ${done} of ${total} bytes. Try again.`, url);
+  }
+  if (buffer) return done === buffer.length ? buffer : buffer.subarray(0, done);
+  return concat(chunks, done);
+}
+
+function concat(chunks: Uint8Array[], size: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof Error) {
+    const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
+    return `${err.message}${cause}`;
+  }
+  return String(err);
+}

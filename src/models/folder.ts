@@ -1,0 +1,334 @@
+/**
+ * Loads a model folder (Hugging Face + sentence-transformers layout): its JSON files first, in
+ * parallel, then the weights (ONNX, external data, NV-Embed's latent-attention head) in
+ * parallel, each checked for what it claims to be.
+ */
+import { ModelFileNotFoundError, ModelLoadError } from '../errors.ts';
+import { fetchFile as defaultFetchFile } from './fetch-file.ts';
+import { assertOnnxBytes, parseJsonFile } from './file-checks.ts';
+import { DTYPES, dtypeFromConfig, externalDataFromConfig, isDtype, onnxFileFor } from './onnx-files.ts';
+import { findPreset, PRESETS, type ModelPreset } from './presets.ts';
+import { createProgressTracker, type LoadProgress, type ProgressTracker } from './progress.ts';
+import { readSafetensors } from './safetensors.ts';
+import { resolveSpecFacts, type FolderFiles, type ModelOverrides } from './spec.ts';
+import { createTextTokenizer } from './tokenizer.ts';
+import type { Dtype, FetchFile, LatentAttentionSpec, LoadedModel, ModelSpec, TextTokenizer } from './types.ts';
+
+export type { LoadProgress, DownloadProgress, OverallProgress } from './progress.ts';
+
+export interface LoadModelOptions extends ModelOverrides {
+  /** which ONNX file: 'fp32' → onnx/model.onnx, 'fp16' → model_fp16, 'q8' → model_quantized, 'q4' → model_q4, 'q4f16' → model_q4f16 */
+  dtype?: Dtype;
+  /** apply a preset's facts to a folder given by URL (a self-hosted copy of a known model) */
+  preset?: string;
+  /** how files are read; the network (src/models/fetch-file.ts) by default */
+  fetchFile?: FetchFile;
+  signal?: AbortSignal;
+  onProgress?: (event: LoadProgress) => void;
+}
+
+const FOLDER_HINT = 'a model folder holds config.json, tokenizer.json, tokenizer_config.json and onnx/model.onnx (or onnx/model_<dtype>.onnx)';
+const LATENT_FILE = 'latent_attention.safetensors';
+
+/**
+ * Loads a model by preset id or folder URL.
+ *
+ * @example
+ * const model = await loadModel('multilingual-e5-small', { dtype: 'q8', onProgress: (e) => console.log(e) });
+ * model.spec.pooling;   // 'mean'
+ * model.spec.prompts;   // { query: 'query: ', document: 'passage: ' }
+ */
+export async function loadModel(idOrUrl: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
+  const { signal } = options;
+  if (options.dtype !== undefined && !isDtype(options.dtype)) {
+    throw new RangeError(`Unknown dtype ${JSON.stringify(options.dtype)}: expected one of ${DTYPES.map((d) => `'${d}'`).join(' | ')}.`);
+  }
+  const { baseUrl, preset } = resolveSource(idOrUrl, options.preset);
+  const tracker = createProgressTracker(options.onProgress);
+  const read = fileReader(baseUrl, options.fetchFile ?? defaultFetchFile, tracker);
+  signal?.throwIfAborted();
+
+  // The small files, together.
+  const [configB, tokenizerB, tokenizerConfigB, modulesB, poolingB, stB, sbertB] = await Promise.all([
+    read('config.json', { required: true, signal }),
+    read('tokenizer.json', { required: true, signal }),
+    read('tokenizer_config.json', { required: true, signal }),
+    read('modules.json', { signal }),
+    read('1_Pooling/config.json', { signal }),
+    read('config_sentence_transformers.json', { signal }),
+    read('sentence_bert_config.json', { signal }),
+  ]);
+  const json = (file: string, bytes: Uint8Array) => parseJsonFile(fileUrl(baseUrl, file), bytes);
+  const config = json('config.json', configB);
+  const tokenizerJson = json('tokenizer.json', tokenizerB);
+  const tokenizerConfig = json('tokenizer_config.json', tokenizerConfigB);
+  const modules = modulesB && parseJsonFile(fileUrl(baseUrl, 'modules.json'), modulesB);
+  let poolingFile = poolingB && json('1_Pooling/config.json', poolingB);
+  const poolingPath = poolingModulePath(modules);
+  if (!poolingFile && poolingPath && poolingPath !== '1_Pooling') {
+    const bytes = await read(`${poolingPath}/config.json`, { signal });
+    poolingFile = bytes && json(`${poolingPath}/config.json`, bytes);
+  }
+
+  const wantsLatent = isRecord(config.latent_attention_config) && (options.pooling === undefined || options.pooling === 'latent-attention');
+  const files: FolderFiles = {
+    config,
+    tokenizerConfig,
+    modules,
+    ...(poolingFile ? { pooling: poolingFile } : {}),
+    ...(stB ? { sentenceTransformers: json('config_sentence_transformers.json', stB) } : {}),
+    ...(sbertB ? { sentenceBert: json('sentence_bert_config.json', sbertB) } : {}),
+    hasLatentAttention: wantsLatent,
+  };
+  const facts = resolveSpecFacts(files, preset, options, baseUrl);
+  if (facts.pooling === 'latent-attention' && !wantsLatent) {
+    throw new ModelLoadError(
+      `latent-attention pooling needs NV-Embed's head, and ${baseUrl}config.json has no latent_attention_config: pass { pooling: 'mean' | 'cls' | 'last-token' }.`,
+      fileUrl(baseUrl, 'config.json'),
+    );
+  }
+  const tokenizer = buildTokenizer(baseUrl, tokenizerJson, tokenizerConfig, config, preset);
+
+  // The weights, together; the first failure stops the other downloads and is the one reported.
+  const weights = failTogether(signal);
+  const latentP = wantsLatent ? read(LATENT_FILE, { required: true, signal: weights.signal }) : Promise.resolve(undefined);
+  latentP.catch(weights.fail);
+  try {
+    const { dtype, onnxFile, onnx, externalData } = await fetchOnnx(baseUrl, config, preset, options.dtype, read, tracker, wantsLatent, weights.signal);
+    const latentBytes = await latentP;
+    const spec: ModelSpec = {
+      id: idOrUrl,
+      baseUrl,
+      config,
+      ...facts,
+      onnxFile,
+      externalDataFiles: externalData.map((d) => d.path),
+      dtype,
+      ...(latentBytes ? { latentAttention: latentAttentionSpec(fileUrl(baseUrl, LATENT_FILE), config, latentBytes) } : {}),
+    };
+    return { spec, tokenizer, onnx, externalData };
+  } catch (err) {
+    weights.fail(err);
+    await latentP.catch(() => {});
+    throw weights.firstError();
+  }
+}
+
+/**
+ * Downloads that stand or fall together: `fail` aborts the others (their AbortErrors are then not
+ * the story) and `firstError` is the failure that started it.
+ */
+function failTogether(outer: AbortSignal | undefined) {
+  const controller = new AbortController();
+  let first: { error: unknown } | undefined;
+  return {
+    signal: outer ? AbortSignal.any([outer, controller.signal]) : controller.signal,
+    fail: (error: unknown) => {
+      first ??= { error };
+      controller.abort();
+    },
+    firstError: () => first?.error,
+  };
+}
+
+/** A preset id → its folder; a URL (absolute, or relative to the page or worker) → itself with a trailing '/'. */
+function resolveSource(idOrUrl: string, presetName: string | undefined): { baseUrl: string; preset?: ModelPreset } {
+  if (typeof idOrUrl !== 'string' || idOrUrl.trim() === '') {
+    throw new TypeError(`model must be a preset id or a folder URL, got ${JSON.stringify(idOrUrl)}.`);
+  }
+  let preset: ModelPreset | undefined;
+  if (presetName !== undefined) {
+    preset = findPreset(presetName)?.preset;
+    if (!preset) throw new RangeError(`Unknown preset '${presetName}': known presets are ${Object.keys(PRESETS).join(', ')}.`);
+  }
+  const named = findPreset(idOrUrl);
+  if (named) return { baseUrl: named.preset.url, preset: preset ?? named.preset };
+
+  let url: URL;
+  try {
+    url = new URL(idOrUrl);
+  } catch {
+    const here = (globalThis as { location?: { href?: string } }).location?.href;
+    if (!here) {
+      throw new ModelLoadError(
+        `'${idOrUrl}' is neither a known model (${Object.keys(PRESETS).join(', ')}) nor an absolute URL: pass a folder URL such as https://huggingface.co/<owner>/<name>/resolve/main/.`,
+        idOrUrl,
+      );
+    }
+    url = new URL(idOrUrl, here);
+  }
+  url.hash = '';
+  if (!url.pathname.endsWith('/')) url.pathname += '/';
+  return preset ? { baseUrl: url.href, preset } : { baseUrl: url.href };
+}
+
+interface Read {
+  (file: string, opts: { required: true; signal?: AbortSignal | undefined }): Promise<Uint8Array>;
+  (file: string, opts: { required?: boolean; signal?: AbortSignal | undefined }): Promise<Uint8Array | undefined>;
+}
+
+/**
+ * Reads one file of the folder. A missing optional file is undefined; a missing required one is
+ * a ModelFileNotFoundError naming the folder; any other failure is a ModelLoadError naming the URL.
+ */
+function fileReader(baseUrl: string, fetchFile: FetchFile, tracker: ProgressTracker): Read {
+  return (async (file: string, { required = false, signal }: { required?: boolean; signal?: AbortSignal | undefined }) => {
+    const url = fileUrl(baseUrl, file);
+    let bytes: Uint8Array;
+    try {
+      bytes = await fetchFile(url, { ...(signal ? { signal } : {}), onBytes: tracker.onBytes(file) });
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      if (err instanceof ModelFileNotFoundError) {
+        if (!required) return undefined;
+        throw new ModelFileNotFoundError(`The model folder ${baseUrl} has no ${file} (${url} was not found): check the URL; ${FOLDER_HINT}.`, url, {
+          cause: err,
+        });
+      }
+      if (err instanceof ModelLoadError) throw err;
+      throw new ModelLoadError(`Could not read ${url}: ${err instanceof Error ? err.message : String(err)}.`, url, { cause: err });
+    }
+    tracker.done(file, bytes.length);
+    return bytes;
+  }) as Read;
+}
+
+/**
+ * The ONNX file for the dtype asked for (or, with none asked, the preset's default or the first
+ * that exists: transformers.js_config's dtype, then fp32, fp16, q8, q4f16, q4) and its external data.
+ */
+async function fetchOnnx(
+  baseUrl: string,
+  config: Record<string, unknown>,
+  preset: ModelPreset | undefined,
+  asked: Dtype | undefined,
+  read: Read,
+  tracker: ProgressTracker,
+  withLatent: boolean,
+  signal: AbortSignal,
+): Promise<{ dtype: Dtype; onnxFile: string; onnx: Uint8Array; externalData: { path: string; data: Uint8Array }[] }> {
+  if (asked && preset && !preset.dtypes[asked]) {
+    throw new ModelLoadError(
+      `${baseUrl} has no ${asked} export: pass dtype ${Object.keys(preset.dtypes)
+        .map((d) => `'${d}'`)
+        .join(' or ')}.`,
+      baseUrl,
+    );
+  }
+  const candidates: Dtype[] = asked ? [asked] : preset ? [preset.defaultDtype] : [...new Set([dtypeFromConfig(config) ?? 'fp32', 'fp32', 'fp16', 'q8', 'q4f16', 'q4'] as Dtype[])];
+  for (const dtype of candidates) {
+    const onnxFile = onnxFileFor(dtype);
+    const listed = preset?.dtypes[dtype]?.externalData ?? externalDataFromConfig(config, onnxFile);
+    const dataFiles = listed ?? [`${onnxFile}_data`];
+    tracker.startOverall([onnxFile, ...dataFiles, ...(withLatent ? [LATENT_FILE] : [])]);
+
+    const group = failTogether(signal);
+    const dataP = Promise.all(dataFiles.map(async (path) => ({ path, data: await read(path, { required: listed !== undefined, signal: group.signal }) })));
+    dataP.catch(group.fail);
+    let onnx: Uint8Array | undefined;
+    try {
+      onnx = await read(onnxFile, { signal: group.signal });
+      if (onnx) assertOnnxBytes(fileUrl(baseUrl, onnxFile), onnx);
+    } catch (err) {
+      group.fail(err);
+      await dataP.catch(() => {});
+      throw group.firstError();
+    }
+    if (!onnx) {
+      group.fail(undefined);
+      await dataP.catch(() => {});
+      for (const f of [onnxFile, ...dataFiles]) tracker.forget(f);
+      if (asked || preset) {
+        throw new ModelFileNotFoundError(
+          `The model folder ${baseUrl} has no ${onnxFile} (dtype '${dtype}'): pass a dtype the folder has (${DTYPES.map((d) => `'${d}' → ${onnxFileFor(d)}`).join(', ')}).`,
+          fileUrl(baseUrl, onnxFile),
+        );
+      }
+      continue;
+    }
+    const data = await dataP;
+    const externalData = data.filter((d): d is { path: string; data: Uint8Array } => {
+      if (d.data) return true;
+      tracker.forget(d.path);
+      return false;
+    });
+    return { dtype, onnxFile, onnx, externalData };
+  }
+  throw new ModelFileNotFoundError(
+    `The model folder ${baseUrl} has no ONNX model: tried ${candidates.map(onnxFileFor).join(', ')}. Check the URL; ${FOLDER_HINT}.`,
+    baseUrl,
+  );
+}
+
+function buildTokenizer(
+  baseUrl: string,
+  tokenizerJson: Record<string, unknown>,
+  tokenizerConfig: Record<string, unknown>,
+  config: Record<string, unknown>,
+  preset: ModelPreset | undefined,
+): TextTokenizer {
+  const textConfig = isRecord(config.text_config) ? config.text_config : {};
+  const eosId = firstId(config.eos_token_id) ?? firstId(textConfig.eos_token_id);
+  const appendEos = config.add_eos === true || preset?.appendEos === true ? eosId : undefined;
+  try {
+    return createTextTokenizer(tokenizerJson, tokenizerConfig, appendEos === undefined ? {} : { appendEos });
+  } catch (err) {
+    const url = fileUrl(baseUrl, 'tokenizer.json');
+    throw new ModelLoadError(`${url} could not be read as a tokenizer (${err instanceof Error ? err.message : String(err)}): re-export it with a recent tokenizers version.`, url, {
+      cause: err,
+    });
+  }
+}
+
+/** NV-Embed's head: its sizes from config.json's latent_attention_config, its weights from the safetensors file. */
+function latentAttentionSpec(url: string, config: Record<string, unknown>, bytes: Uint8Array): LatentAttentionSpec {
+  const c = config.latent_attention_config as Record<string, unknown>;
+  const int = (key: string) => {
+    const v = c[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
+      throw new ModelLoadError(`config.json's latent_attention_config.${key} is ${JSON.stringify(v)}: it must be a positive integer.`, url);
+    }
+    return v;
+  };
+  const spec = {
+    numLatents: int('num_latents_value'),
+    heads: int('num_cross_heads'),
+    headDim: int('cross_dim_head'),
+    latentDim: int('latent_dim'),
+    hiddenDim: int('hidden_dim'),
+  };
+  const tensors = readSafetensors(url, bytes);
+  const latents = tensors['latent_attention_model.latents'];
+  if (!latents || latents.shape.join() !== `${spec.numLatents},${spec.latentDim}`) {
+    throw new ModelLoadError(
+      `${url} must hold latent_attention_model.latents of shape [${spec.numLatents}, ${spec.latentDim}] (from config.json), found ${latents ? `[${latents.shape}]` : 'none'}.`,
+      url,
+    );
+  }
+  const weights: Record<string, Float32Array> = {};
+  const shapes: Record<string, number[]> = {};
+  for (const [name, t] of Object.entries(tensors)) {
+    weights[name] = t.data;
+    shapes[name] = t.shape;
+  }
+  return { ...spec, weights, shapes };
+}
+
+function poolingModulePath(modules: unknown): string | undefined {
+  if (!Array.isArray(modules)) return undefined;
+  const pooling = modules.find((m) => isRecord(m) && /\.Pooling$/.test(String(m.type)));
+  return isRecord(pooling) && typeof pooling.path === 'string' && pooling.path ? pooling.path.replace(/\/+$/, '') : undefined;
+}
+
+function fileUrl(baseUrl: string, file: string): string {
+  return new URL(file, baseUrl).href;
+}
+
+function firstId(value: unknown): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  return typeof v === 'number' && Number.isInteger(v) ? v : undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return !!value && typeof value === 'object' && !Array.isArray(value);
+}

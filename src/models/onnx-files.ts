@@ -1,0 +1,64 @@
+/**
+ * Which ONNX files a dtype means, named as transformers.js names them
+ * (@huggingface/transformers src/utils/dtypes.js DEFAULT_DTYPE_SUFFIX_MAPPING), and which external
+ * data files go with one (src/utils/model-loader.js resolveExternalDataFormat).
+ */
+import type { Dtype } from './types.ts';
+
+export const DTYPES: readonly Dtype[] = ['fp32', 'fp16', 'q8', 'q4', 'q4f16'];
+
+const SUFFIX: Record<Dtype, string> = { fp32: '', fp16: '_fp16', q8: '_quantized', q4: '_q4', q4f16: '_q4f16' };
+
+/** transformers.js refuses more chunks than this (hub/constants.js MAX_EXTERNAL_DATA_CHUNKS). */
+const MAX_CHUNKS = 100;
+
+/**
+ * The ONNX file of a dtype, relative to the folder.
+ *
+ * @example
+ * onnxFileFor('q4f16'); // 'onnx/model_q4f16.onnx'
+ */
+export function onnxFileFor(dtype: Dtype): string {
+  return `onnx/model${SUFFIX[dtype]}.onnx`;
+}
+
+export function isDtype(value: unknown): value is Dtype {
+  return DTYPES.includes(value as Dtype);
+}
+
+/**
+ * The external data files config.json's "transformers.js_config".use_external_data_format names
+ * for an ONNX file, as transformers.js reads it: true → one chunk, a number → that many, an
+ * object → by the file's full name ('model_fp16.onnx') or its base name ('model'), falsy → none.
+ * Chunks are '<file>_data', '<file>_data_1', ... next to the ONNX file.
+ * Returns undefined when the config does not say (then the loader probes '<file>_data').
+ *
+ * @example
+ * externalDataFromConfig({ 'transformers.js_config': { use_external_data_format: { 'model.onnx': 2 } } }, 'onnx/model.onnx');
+ * // ['onnx/model.onnx_data', 'onnx/model.onnx_data_1']
+ */
+export function externalDataFromConfig(config: Record<string, unknown>, onnxFile: string): string[] | undefined {
+  const jsConfig = config['transformers.js_config'];
+  if (!jsConfig || typeof jsConfig !== 'object' || !('use_external_data_format' in jsConfig)) return undefined;
+  const setting = (jsConfig as { use_external_data_format: unknown }).use_external_data_format;
+  if (setting === undefined || setting === null) return undefined;
+  const fullName = onnxFile.slice(onnxFile.lastIndexOf('/') + 1);
+  const baseName = fullName.replace(/(_fp16|_quantized|_q4f16|_q4|_int8|_uint8|_bnb4)?\.onnx$/, '');
+  let chunks: number;
+  if (typeof setting === 'object') {
+    const byName = setting as Record<string, unknown>;
+    chunks = Object.hasOwn(byName, fullName) ? Number(byName[fullName]) : Object.hasOwn(byName, baseName) ? Number(byName[baseName]) : 0;
+  } else {
+    chunks = Number(setting);
+  }
+  if (!Number.isInteger(chunks) || chunks <= 0) return [];
+  chunks = Math.min(chunks, MAX_CHUNKS);
+  return Array.from({ length: chunks }, (_, i) => `${onnxFile}_data${i === 0 ? '' : `_${i}`}`);
+}
+
+/** The dtype transformers.js_config asks for by default, when it names one of ours. */
+export function dtypeFromConfig(config: Record<string, unknown>): Dtype | undefined {
+  const jsConfig = config['transformers.js_config'];
+  const dtype = jsConfig && typeof jsConfig === 'object' ? (jsConfig as { dtype?: unknown }).dtype : undefined;
+  return isDtype(dtype) ? dtype : undefined;
+}

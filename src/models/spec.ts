@@ -1,0 +1,167 @@
+/**
+ * Decides a model's facts (pooling, prompts, sizes, padding) from its folder's JSON files, a
+ * preset and the caller's overrides. Precedence: overrides > the folder's own files > preset >
+ * a default from the architecture; maxTokens is the smallest limit any source states.
+ * Pure: no fetching here (src/models/folder.ts fetches).
+ */
+import { ModelLoadError } from '../errors.ts';
+import type { ModelPreset } from './presets.ts';
+import { promptsFromSentenceTransformers } from './prompts.ts';
+import type { ModelSpec, PaddingSide, Pooling, Task } from './types.ts';
+
+/** The JSON files of a folder that decide its facts; optional ones are undefined when absent. */
+export interface FolderFiles {
+  config: Record<string, unknown>;
+  tokenizerConfig: Record<string, unknown>;
+  /** modules.json */
+  modules?: unknown;
+  /** 1_Pooling/config.json (or the Pooling module's path from modules.json) */
+  pooling?: Record<string, unknown>;
+  /** config_sentence_transformers.json */
+  sentenceTransformers?: Record<string, unknown>;
+  /** sentence_bert_config.json */
+  sentenceBert?: Record<string, unknown>;
+  /** latent_attention.safetensors was found (and config.json has latent_attention_config) */
+  hasLatentAttention: boolean;
+}
+
+/** What a caller may set over the folder and the preset. */
+export interface ModelOverrides {
+  pooling?: Pooling;
+  normalize?: boolean;
+  /** per task; merged over the folder's and the preset's prompts */
+  prompts?: Partial<Record<Task, string>>;
+  defaultInstruction?: string;
+  /** at most the model's position embeddings */
+  maxTokens?: number;
+  paddingSide?: PaddingSide;
+}
+
+export type SpecFacts = Pick<
+  ModelSpec,
+  'pooling' | 'normalize' | 'dimensions' | 'allowedDimensions' | 'maxTokens' | 'paddingSide' | 'prompts' | 'defaultInstruction' | 'maskInstruction'
+>;
+
+/** Integer-valued tokenizer_config model_max_length above this is transformers' "no limit" sentinel (int(1e30)). */
+const NO_LIMIT = 1e9;
+
+/**
+ * @example
+ * resolveSpecFacts({ config, tokenizerConfig, pooling: poolingJson, hasLatentAttention: false }, undefined, {}, url);
+ * // { pooling: 'mean', normalize: true, dimensions: 384, maxTokens: 512, paddingSide: 'right', ... }
+ */
+export function resolveSpecFacts(files: FolderFiles, preset: ModelPreset | undefined, overrides: ModelOverrides, baseUrl: string): SpecFacts {
+  const { config } = files;
+  const text = asRecord(config.text_config);
+  const latent = asRecord(config.latent_attention_config);
+
+  const pooling = overrides.pooling ?? (files.hasLatentAttention ? 'latent-attention' : undefined) ?? poolingFromFile(files.pooling, baseUrl) ?? preset?.pooling ?? defaultPooling(config);
+
+  const dimensions =
+    (pooling === 'latent-attention' ? num(latent?.latent_dim) : undefined) ??
+    num(config.hidden_size) ??
+    num(text?.hidden_size) ??
+    num(files.pooling?.word_embedding_dimension) ??
+    preset?.dimensions;
+  if (dimensions === undefined) {
+    throw new ModelLoadError(`${baseUrl}config.json states no hidden_size: cannot tell the model's output width. Add hidden_size to config.json.`, `${baseUrl}config.json`);
+  }
+
+  const hasNormalizeModule = Array.isArray(files.modules) && files.modules.some((m) => /\.Normalize$/.test(String(asRecord(m)?.type ?? '')));
+  // A folder with no sentence-transformers files says nothing: retrieval compares by cosine, so unit vectors.
+  const saysNothing = files.modules === undefined && preset === undefined && latent === undefined;
+  const normalize = overrides.normalize ?? (hasNormalizeModule || preset?.normalize === true || latent?.output_normalize === true || saysNothing);
+
+  const positions = positionLimit(config);
+  const limits = [
+    num(files.sentenceBert?.max_seq_length),
+    tokenizerLimit(files.tokenizerConfig.model_max_length),
+    positions,
+    preset?.maxTokens,
+  ].filter((n): n is number => n !== undefined && n > 0);
+  let maxTokens = limits.length ? Math.min(...limits) : 512;
+  if (overrides.maxTokens !== undefined) {
+    if (!Number.isInteger(overrides.maxTokens) || overrides.maxTokens < 2) throw new RangeError(`maxTokens must be an integer ≥ 2, got ${overrides.maxTokens}.`);
+    if (positions !== undefined && overrides.maxTokens > positions) {
+      throw new RangeError(`maxTokens ${overrides.maxTokens} is more than this model's ${positions} positions: pass at most ${positions}.`);
+    }
+    maxTokens = overrides.maxTokens;
+  }
+
+  const paddingSide =
+    overrides.paddingSide ??
+    side(files.tokenizerConfig.padding_side) ??
+    side(config.padding_side) ??
+    preset?.paddingSide ??
+    (pooling === 'last-token' ? 'left' : 'right');
+
+  const fromFolder = promptsFromSentenceTransformers(files.sentenceTransformers?.prompts);
+  const prompts = { ...preset?.prompts, ...fromFolder.prompts, ...overrides.prompts };
+  const defaultInstruction = overrides.defaultInstruction ?? fromFolder.defaultInstruction ?? preset?.defaultInstruction;
+
+  return {
+    pooling,
+    normalize,
+    dimensions,
+    allowedDimensions: preset?.matryoshka ? { min: Math.min(preset.matryoshka.min, dimensions), max: dimensions } : [dimensions],
+    maxTokens,
+    paddingSide,
+    prompts,
+    ...(defaultInstruction === undefined ? {} : { defaultInstruction }),
+    maskInstruction: config.is_mask_instruction === true,
+  };
+}
+
+/** The pooling sentence-transformers' Pooling module config asks for; a mode we lack is an error. */
+function poolingFromFile(file: Record<string, unknown> | undefined, baseUrl: string): Pooling | undefined {
+  if (!file) return undefined;
+  const modes: [string, Pooling | undefined][] = [
+    ['pooling_mode_cls_token', 'cls'],
+    ['pooling_mode_mean_tokens', 'mean'],
+    ['pooling_mode_lasttoken', 'last-token'],
+    ['pooling_mode_max_tokens', undefined],
+    ['pooling_mode_mean_sqrt_len_tokens', undefined],
+    ['pooling_mode_weightedmean_tokens', undefined],
+  ];
+  const on = modes.filter(([key]) => file[key] === true);
+  if (on.length === 0) return undefined;
+  const [, pooling] = on[0]!;
+  if (on.length > 1 || pooling === undefined) {
+    throw new ModelLoadError(
+      `${baseUrl}1_Pooling/config.json asks for ${on.map(([k]) => k).join(' + ')}, which this library does not compute: pass { pooling: 'mean' | 'cls' | 'last-token' } to choose one.`,
+      `${baseUrl}1_Pooling/config.json`,
+    );
+  }
+  return pooling;
+}
+
+/** Decoder-only (causal LM) embedders pool their last token; encoders the mean. */
+function defaultPooling(config: Record<string, unknown>): Pooling {
+  const archs = Array.isArray(config.architectures) ? config.architectures.map(String) : [];
+  const causal = archs.some((a) => /ForCausalLM$/.test(a)) || /^(qwen2|qwen3|llama|mistral|gemma\d?|phi3?)$/.test(String(config.model_type ?? ''));
+  return causal ? 'last-token' : 'mean';
+}
+
+/** The most positions the model's embeddings have (RoBERTa-style models offset theirs by 2). */
+function positionLimit(config: Record<string, unknown>): number | undefined {
+  const n = num(config.max_position_embeddings) ?? num(asRecord(config.text_config)?.max_position_embeddings);
+  if (n === undefined) return undefined;
+  return /^(roberta|xlm-roberta|camembert)$/.test(String(config.model_type ?? '')) ? n - 2 : n;
+}
+
+function tokenizerLimit(value: unknown): number | undefined {
+  const n = num(value);
+  return n !== undefined && n < NO_LIMIT ? n : undefined;
+}
+
+function side(value: unknown): PaddingSide | undefined {
+  return value === 'left' || value === 'right' ? value : undefined;
+}
+
+function num(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}

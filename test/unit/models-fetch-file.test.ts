@@ -1,0 +1,180 @@
+/**
+ * The default FetchFile against a real HTTP server on 127.0.0.1: a whole model folder loads over
+ * it with progress events that add up to the files' sizes; a 404, a web page, a cut download, a
+ * refused connection and an abort each fail with a typed error that names the URL and says what
+ * to do.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ModelFileNotFoundError, ModelLoadError } from '../../src/errors.ts';
+import { createFetchFile, fetchFile } from '../../src/models/fetch-file.ts';
+import { loadModel, type LoadProgress } from '../../src/models/folder.ts';
+import { MODELS, startServer, type TestServer } from './helpers/model-folders.ts';
+
+const RANDOM = new Uint8Array([0x42, 0x13, 0x37, 0x00, 0xff, 0x10, 0x20, 0x30]);
+const PAGE = '<!DOCTYPE html><html><head><title>Model</title></head><body>model card</body></html>';
+
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startServer({
+    '/page.json': { type: 'text/html; charset=utf-8', body: PAGE },
+    '/gone.bin': { status: 404, type: 'text/plain', body: 'Entry not found' },
+    '/private.bin': { status: 403, type: 'text/plain', body: 'Forbidden' },
+    '/broken.bin': { status: 503, type: 'text/plain', body: 'busy' },
+    '/cut.bin': { claimLength: 100_000, body: new Uint8Array(1000) },
+    '/bytes.bin': { body: RANDOM },
+    // A folder whose weights are not an ONNX model, served as application/octet-stream.
+    '/tiny-e5-random/onnx/model.onnx': { body: RANDOM },
+    '/tiny-e5-empty/onnx/model.onnx': { body: new Uint8Array() },
+    '/tiny-e5-page/onnx/model.onnx': { body: PAGE },
+    '/tiny-e5-html/config.json': { type: 'text/html', body: PAGE },
+  });
+});
+
+afterAll(async () => {
+  await server.close();
+});
+
+/** A route prefix like /tiny-e5-random/ that serves tiny-e5's files except the replaced ones. */
+function variant(name: string): string {
+  return server.folder(name);
+}
+
+describe('a model folder over HTTP', () => {
+  it('loads, with per-file progress ending at each file size and an overall total that never runs backwards', async () => {
+    const events: LoadProgress[] = [];
+    const model = await loadModel(server.folder('tiny-e5'), { onProgress: (e) => events.push(e) });
+    expect(model.spec.pooling).toBe('mean');
+
+    const downloads = events.filter((e) => e.type === 'download');
+    const files = [...new Set(downloads.map((e) => e.file))].sort();
+    expect(files).toEqual(
+      ['1_Pooling/config.json', 'config.json', 'config_sentence_transformers.json', 'modules.json', 'onnx/model.onnx', 'sentence_bert_config.json', 'tokenizer.json', 'tokenizer_config.json'].sort(),
+    );
+    let sum = 0;
+    for (const file of files) {
+      const size = statSync(join(MODELS, 'tiny-e5', file)).size;
+      sum += size;
+      const mine = downloads.filter((e) => e.file === file);
+      expect(mine.at(-1), file).toEqual({ type: 'download', file, loaded: size, total: size });
+      for (let i = 1; i < mine.length; i++) expect(mine[i]!.loaded).toBeGreaterThanOrEqual(mine[i - 1]!.loaded);
+    }
+    const overall = events.filter((e) => e.type === 'overall');
+    expect(overall.length).toBeGreaterThan(0);
+    expect(overall.at(-1)).toEqual({ type: 'overall', loaded: sum, total: sum });
+    const totals = overall.flatMap((e) => (e.total === undefined ? [] : [e.total]));
+    expect(new Set(totals)).toEqual(new Set([sum]));
+    for (let i = 1; i < overall.length; i++) expect(overall[i]!.loaded).toBeGreaterThanOrEqual(overall[i - 1]!.loaded);
+    // The probe for external data met a 404 and was not an error.
+    expect(server.requests).toContain('/tiny-e5/onnx/model.onnx_data');
+  });
+
+  it.each([
+    ['tiny-e5-random', /starts with the bytes 42 13 37 00 ff 10 20 30/],
+    ['tiny-e5-empty', /empty \(0 bytes\)/],
+    ['tiny-e5-page', /starts with '<!DOCTYPE' — the server returned a web page/],
+  ])('%s: weights that are not ONNX fail naming the URL', async (name, message) => {
+    // These variant folders only replace onnx/model.onnx; the rest 404s, so serve tiny-e5's JSON by
+    // pointing at tiny-e5 for everything but the weights.
+    const base = server.folder('tiny-e5');
+    const err = await loadModel(base, {
+      fetchFile: (url, opts) => fetchFile(url.endsWith('onnx/model.onnx') ? variant(name) + 'onnx/model.onnx' : url, opts),
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelLoadError);
+    expect((err as ModelLoadError).url).toBe(base + 'onnx/model.onnx');
+    expect((err as Error).message).toMatch(message);
+  });
+
+  it('a folder URL that 404s everywhere names config.json and what a folder holds', async () => {
+    const err = await loadModel(server.folder('no-such-model')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelFileNotFoundError);
+    expect((err as Error).message).toMatch(/has no config\.json .*config\.json, tokenizer\.json, tokenizer_config\.json and onnx\/model\.onnx/);
+  });
+
+  it('a page served as text/html instead of config.json is refused by its content type', async () => {
+    const base = server.folder('tiny-e5');
+    const err = await loadModel(base, {
+      fetchFile: (url, opts) => fetchFile(url.endsWith('/config.json') && !url.includes('1_Pooling') ? variant('tiny-e5-html') + 'config.json' : url, opts),
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelLoadError);
+    expect((err as Error).message).toMatch(/returned a web page \(content-type text\/html\).*\/resolve\/main\//);
+  });
+});
+
+describe('fetchFile', () => {
+  const url = (path: string) => server.folder('x').replace('/x/', path);
+
+  it('reads the bytes and reports them as they come', async () => {
+    const seen: [number, number | undefined][] = [];
+    const bytes = await fetchFile(server.folder('tiny-e5') + 'tokenizer.json', { onBytes: (d, t) => seen.push([d, t]) });
+    const disk = readFileSync(join(MODELS, 'tiny-e5', 'tokenizer.json'));
+    expect(Buffer.from(bytes).equals(disk)).toBe(true);
+    expect(seen[0]).toEqual([0, disk.length]);
+    expect(seen.at(-1)).toEqual([disk.length, disk.length]);
+  });
+
+  it('404 → ModelFileNotFoundError with the URL and what a folder must hold', async () => {
+    const err = await fetchFile(url('/gone.bin')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelFileNotFoundError);
+    expect((err as ModelLoadError).url).toBe(url('/gone.bin'));
+    expect((err as Error).message).toMatch(/returned 404 Not Found: check the model folder URL; a folder must hold config\.json, tokenizer\.json/);
+  });
+
+  it('403 and 503 → ModelLoadError saying what to do', async () => {
+    await expect(fetchFile(url('/private.bin'))).rejects.toThrow(/returned 403 Forbidden: the model is private or gated/);
+    const err = await fetchFile(url('/broken.bin')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelLoadError);
+    expect(err).not.toBeInstanceOf(ModelFileNotFoundError);
+    expect((err as Error).message).toMatch(/returned 503.*try again later/);
+  });
+
+  it('text/html → ModelLoadError pointing at /resolve/', async () => {
+    await expect(fetchFile(url('/page.json'))).rejects.toThrow(/returned a web page .*use \.\.\.\/resolve\/main\//);
+  });
+
+  it('a connection cut before Content-Length → ModelLoadError saying how far it got', async () => {
+    const err = await fetchFile(url('/cut.bin')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelLoadError);
+    expect((err as Error).message).toMatch(/cut\.bin (failed after|was cut short)/);
+  });
+
+  it('an unreachable server → ModelLoadError naming the URL and CORS', async () => {
+    const closed = await startServer();
+    const dead = closed.folder('model') + 'config.json';
+    await closed.close();
+    const err = await fetchFile(dead).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelLoadError);
+    expect((err as ModelLoadError).url).toBe(dead);
+    expect((err as Error).message).toMatch(/Could not reach .*CORS/);
+  });
+
+  it('an abort rejects with the signal reason, not a ModelLoadError', async () => {
+    const reason = new DOMException('user left', 'AbortError');
+    await expect(fetchFile(url('/bytes.bin'), { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    const controller = new AbortController();
+    const pending = fetchFile(server.folder('tiny-e5') + 'onnx/model.onnx', {
+      signal: controller.signal,
+      onBytes: (done) => {
+        if (done > 0) controller.abort(reason);
+      },
+    });
+    await expect(pending).rejects.toBe(reason);
+  });
+
+  it('a body that ends early without an error → ModelLoadError: cut short', async () => {
+    const short = createFetchFile(async () => new Response(new Uint8Array(10), { headers: { 'content-length': '50' } }));
+    await expect(short('https://example.test/m.onnx')).rejects.toThrow(/https:\/\/example\.test\/m\.onnx was cut short: got 10 of 50 bytes/);
+  });
+
+  it('uses the fetch it is given', async () => {
+    const calls: string[] = [];
+    const custom = createFetchFile(async (input) => {
+      calls.push(String(input));
+      return new Response(new Uint8Array([8, 1]), { headers: { 'content-length': '2' } });
+    });
+    expect(Array.from(await custom('https://example.test/a.onnx'))).toEqual([8, 1]);
+    expect(calls).toEqual(['https://example.test/a.onnx']);
+  });
+});
