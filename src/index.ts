@@ -6,15 +6,17 @@ import { callWorker } from './client/worker.ts';
 import type { Diagnosis } from './engine/diagnose.ts';
 
 export { createEmbedder, embed, releaseSharedEmbedders } from './client/embedder.ts';
-export type { CreateEmbedderOptions, EmbedOptions, Embedder, Embeddings } from './client/embedder.ts';
+export type { CreateEmbedderOptions, EmbedOptions, Embedder, EmbedderStats, Embeddings } from './client/embedder.ts';
 export type { EmbedderInfo, EmbedProgress } from './engine/embedder.ts';
 export type { LoadProgress } from './models/folder.ts';
+export type { ModelOverrides } from './models/spec.ts';
 export type { Dtype, Pooling, Task } from './models/types.ts';
 export type { DeviceRequest, Backend } from './runtime/backend.ts';
 export {
   WebGPUEmbedError,
   WebGPUUnavailableError,
   ModelLoadError,
+  ModelFileNotFoundError,
   DisposedError,
   GpuDeviceLostError,
   WorkerCrashedError,

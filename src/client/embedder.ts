@@ -5,15 +5,21 @@
  */
 import { proxy } from 'comlink';
 import type { EmbedBatchResult, EmbedCallOptions, EmbedderEngineOptions, EmbedderInfo, EmbedProgress } from '../engine/embedder.ts';
+import type { ModelOverrides } from '../models/spec.ts';
 import type { Dtype, Task } from '../models/types.ts';
 import type { DeviceRequest } from '../runtime/backend.ts';
 import type { OrtSettings } from '../runtime/ort.ts';
 import type { BatchLimits } from '../engine/batching.ts';
+import { DisposedError } from '../errors.ts';
 import { callWorker, engineWorker } from './worker.ts';
 
 export interface CreateEmbedderOptions {
   /** a model folder URL (Hugging Face layout: config.json, tokenizer.json, onnx/model.onnx, …) or a preset id */
   model: string;
+  /** apply a preset's facts to a folder given by URL (a self-hosted copy of a known model) */
+  preset?: string;
+  /** override what the model's own files say: pooling, normalize, prompts, maxTokens, matryoshka: { min }, paddingSide */
+  overrides?: ModelOverrides;
   /** 'auto' (default) takes WebGPU on a hardware adapter, else wasm; 'webgpu' without an adapter throws */
   device?: DeviceRequest;
   /** which ONNX file: 'fp32' (onnx/model.onnx), 'fp16', 'q8', 'q4', 'q4f16' */
@@ -54,9 +60,18 @@ export interface Embeddings extends Array<Float32Array> {
   readonly tokens: readonly number[];
 }
 
+export interface EmbedderStats {
+  /** our GPU scratch buffers alive now (0 after dispose) */
+  liveGpuBuffers: number;
+  /** bytes read back from the GPU by the last batch: batch × dimensions × 4 */
+  lastReadbackBytes: number;
+}
+
 export interface Embedder {
   readonly info: EmbedderInfo;
   embed(texts: string[], options?: EmbedOptions): Promise<Embeddings>;
+  /** what the engine holds and read back, for benchmarks and leak checks */
+  stats(): Promise<EmbedderStats>;
   dispose(): Promise<void>;
 }
 
@@ -69,6 +84,8 @@ function engineOptions(o: CreateEmbedderOptions): Omit<EmbedderEngineOptions, 'o
   const ort: OrtSettings = { ...(o.wasmPaths ? { wasmPaths: o.wasmPaths } : {}), ...(o.numThreads ? { numThreads: o.numThreads } : {}) };
   return {
     model: o.model,
+    ...(o.preset ? { preset: o.preset } : {}),
+    ...(o.overrides ? { overrides: o.overrides } : {}),
     ...(o.device ? { device: o.device } : {}),
     ...(o.dtype ? { dtype: o.dtype } : {}),
     ...(o.limits ? { limits: o.limits } : {}),
@@ -77,8 +94,8 @@ function engineOptions(o: CreateEmbedderOptions): Omit<EmbedderEngineOptions, 'o
   };
 }
 
-function callOptions(o: EmbedOptions): Omit<EmbedCallOptions, 'onProgress'> {
-  const { onProgress: _, ...rest } = o;
+function callOptions(o: EmbedOptions): Omit<EmbedCallOptions, 'onProgress' | 'signal'> {
+  const { onProgress: _p, signal: _s, ...rest } = o;
   return rest;
 }
 
@@ -101,19 +118,24 @@ export async function createEmbedder(options: CreateEmbedderOptions): Promise<Em
     return {
       info: engine.info,
       embed: async (texts, o = {}) => toEmbeddings(await engine.embed(texts, o)),
+      stats: async () => ({ liveGpuBuffers: engine.liveGpuBuffers, lastReadbackBytes: engine.lastReadbackBytes }),
       dispose: () => engine.dispose(),
     };
   }
   const w = engineWorker();
+  const { signal: _, ...workerOptions } = engineOptions(options);
   const { id, info } = await callWorker(
-    (api) => api.createEmbedder(engineOptions(options), options.onProgress ? proxy(options.onProgress) : undefined),
+    (api) => api.createEmbedder(workerOptions, options.signal, options.onProgress ? proxy(options.onProgress) : undefined),
     w,
   );
   let disposed = false;
   return {
     info,
-    embed: async (texts, o = {}) =>
-      toEmbeddings(await callWorker((api) => api.embed(id, texts, callOptions(o), o.onProgress ? proxy(o.onProgress) : undefined), w)),
+    embed: async (texts, o = {}) => {
+      if (disposed) throw new DisposedError('this embedder was disposed; create a new one with createEmbedder()');
+      return toEmbeddings(await callWorker((api) => api.embed(id, texts, callOptions(o), o.signal, o.onProgress ? proxy(o.onProgress) : undefined), w));
+    },
+    stats: () => callWorker((api) => api.stats(id), w),
     dispose: async () => {
       if (disposed) return;
       disposed = true;
@@ -135,11 +157,13 @@ export async function embed(texts: string[], options: EmbedOptions & Omit<Create
   if (!options || typeof options.model !== 'string' || !options.model) {
     throw new TypeError("embed(texts, { model }) needs a model: a model folder URL or a preset id such as 'multilingual-e5-small'");
   }
-  const { model, device, dtype, worker, wasmPaths, numThreads, limits, ...call } = options;
-  const key = JSON.stringify([model, device ?? 'auto', dtype ?? '', worker ?? '', wasmPaths ?? '', numThreads ?? '']);
+  const { model, preset, overrides, device, dtype, worker, wasmPaths, numThreads, limits, ...call } = options;
+  const create: CreateEmbedderOptions = { model, preset, overrides, device, dtype, worker, wasmPaths, numThreads, limits };
+  for (const k of Object.keys(create) as (keyof CreateEmbedderOptions)[]) if (create[k] === undefined) delete create[k];
+  const key = JSON.stringify(create);
   let embedder = shared.get(key);
   if (!embedder) {
-    const created = createEmbedder({ model, ...(device ? { device } : {}), ...(dtype ? { dtype } : {}), ...(worker !== undefined ? { worker } : {}), ...(wasmPaths ? { wasmPaths } : {}), ...(numThreads ? { numThreads } : {}), ...(limits ? { limits } : {}), ...(call.onProgress ? { onProgress: call.onProgress } : {}) });
+    const created = createEmbedder({ ...create, ...(call.onProgress ? { onProgress: call.onProgress } : {}) });
     shared.set(key, created);
     created.catch(() => shared.delete(key));
     embedder = created;

@@ -6,6 +6,7 @@
 import { DisposedError, GpuDeviceLostError } from '../errors.ts';
 import { createLatentAttention } from '../gpu/latent-attention.ts';
 import { loadModel, type LoadProgress } from '../models/folder.ts';
+import type { ModelOverrides } from '../models/spec.ts';
 import { chunkText, prepareTexts } from '../models/prepare.ts';
 import type { Dtype, FetchFile, LoadedModel, ModelSpec, PreparedText, Task } from '../models/types.ts';
 import { latentAttentionParams, type LatentAttentionParams } from '../reference/latent-attention.ts';
@@ -26,6 +27,10 @@ export type EmbedProgress = LoadProgress | { type: 'embed'; done: number; total:
 export interface EmbedderEngineOptions {
   /** a model folder URL (Hugging Face layout) or a preset id */
   model: string;
+  /** apply a preset's facts to a folder given by URL (a self-hosted copy of a known model) */
+  preset?: string;
+  /** what the model's own files say, overridden: pooling, normalize, prompts, maxTokens, matryoshka, ... */
+  overrides?: ModelOverrides;
   device?: DeviceRequest;
   dtype?: Dtype;
   /** how model files are read (the network by default; the weight cache plugs in here) */
@@ -93,6 +98,8 @@ export async function createEmbedderEngine(opts: EmbedderEngineOptions): Promise
   configureOrt(opts.ort);
   const choice = await chooseBackend(opts.device ?? 'auto');
   const model = await loadModel(opts.model, {
+    ...opts.overrides,
+    ...(opts.preset ? { preset: opts.preset } : {}),
     ...(opts.dtype ? { dtype: opts.dtype } : {}),
     ...(opts.fetchFile ? { fetchFile: opts.fetchFile } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),

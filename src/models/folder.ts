@@ -48,8 +48,9 @@ export async function loadModel(idOrUrl: string, options: LoadModelOptions = {})
   const read = fileReader(baseUrl, options.fetchFile ?? defaultFetchFile, tracker);
   signal?.throwIfAborted();
 
-  // The small files, together.
-  const [configB, tokenizerB, tokenizerConfigB, modulesB, poolingB, stB, sbertB] = await Promise.all([
+  // The small files, together; when several fail, the first in this list is the one reported
+  // (a folder that does not exist says "no config.json", whichever answer arrived first).
+  const [configB, tokenizerB, tokenizerConfigB, modulesB, poolingB, stB, sbertB] = await allInOrder([
     read('config.json', { required: true, signal }),
     read('tokenizer.json', { required: true, signal }),
     read('tokenizer_config.json', { required: true, signal }),
@@ -331,4 +332,12 @@ function firstId(value: unknown): number | undefined {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return !!value && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** Promise.all, but the error reported is the first failure in list order, not in time. */
+async function allInOrder<T extends readonly unknown[]>(promises: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }

@@ -35,6 +35,8 @@ export interface ModelOverrides {
   /** at most the model's position embeddings */
   maxTokens?: number;
   paddingSide?: PaddingSide;
+  /** a Matryoshka model: the smallest output size it was trained for (any size from it up to the full width is allowed) */
+  matryoshka?: { min: number };
 }
 
 export type SpecFacts = Pick<
@@ -95,6 +97,10 @@ export function resolveSpecFacts(files: FolderFiles, preset: ModelPreset | undef
     preset?.paddingSide ??
     (pooling === 'last-token' ? 'left' : 'right');
 
+  const matryoshka = overrides.matryoshka ?? preset?.matryoshka;
+  if (overrides.matryoshka && !(Number.isInteger(overrides.matryoshka.min) && overrides.matryoshka.min >= 1)) {
+    throw new RangeError(`matryoshka.min must be a positive integer, got ${overrides.matryoshka.min}`);
+  }
   const fromFolder = promptsFromSentenceTransformers(files.sentenceTransformers?.prompts);
   const prompts = { ...preset?.prompts, ...fromFolder.prompts, ...overrides.prompts };
   const defaultInstruction = overrides.defaultInstruction ?? fromFolder.defaultInstruction ?? preset?.defaultInstruction;
@@ -103,7 +109,7 @@ export function resolveSpecFacts(files: FolderFiles, preset: ModelPreset | undef
     pooling,
     normalize,
     dimensions,
-    allowedDimensions: preset?.matryoshka ? { min: Math.min(preset.matryoshka.min, dimensions), max: dimensions } : [dimensions],
+    allowedDimensions: matryoshka ? { min: Math.min(matryoshka.min, dimensions), max: dimensions } : [dimensions],
     maxTokens,
     paddingSide,
     prompts,

@@ -2,35 +2,38 @@
 import { expose, proxy, transfer } from 'comlink';
 import { diagnose } from '../engine/diagnose.ts';
 import { createEmbedderEngine, type EmbedCallOptions, type EmbedderEngine, type EmbedderEngineOptions, type EmbedProgress } from '../engine/embedder.ts';
+import { DisposedError } from '../errors.ts';
 import { registerTransferHandlers } from './protocol.ts';
 
 registerTransferHandlers();
 
 /** Options as they cross the boundary: functions travel separately, as comlink proxies. */
-export type WorkerEmbedderOptions = Omit<EmbedderEngineOptions, 'onProgress' | 'fetchFile'>;
-export type WorkerEmbedOptions = Omit<EmbedCallOptions, 'onProgress'>;
+// (comlink's transfer handlers apply to top-level arguments only, so the AbortSignal travels
+// as an argument of its own too.)
+export type WorkerEmbedderOptions = Omit<EmbedderEngineOptions, 'onProgress' | 'fetchFile' | 'signal'>;
+export type WorkerEmbedOptions = Omit<EmbedCallOptions, 'onProgress' | 'signal'>;
 
 const embedders = new Map<number, EmbedderEngine>();
 let nextId = 1;
 
 function embedder(id: number): EmbedderEngine {
   const e = embedders.get(id);
-  if (!e) throw new Error(`no embedder ${id} in this worker (it was disposed, or the worker restarted)`);
+  if (!e) throw new DisposedError('this embedder was disposed (or its worker restarted); create a new one with createEmbedder()');
   return e;
 }
 
 const api = {
   diagnose: () => diagnose('worker'),
 
-  async createEmbedder(opts: WorkerEmbedderOptions, onProgress?: (e: EmbedProgress) => void) {
-    const engine = await createEmbedderEngine({ ...opts, ...(onProgress ? { onProgress } : {}) });
+  async createEmbedder(opts: WorkerEmbedderOptions, signal?: AbortSignal, onProgress?: (e: EmbedProgress) => void) {
+    const engine = await createEmbedderEngine({ ...opts, ...(signal ? { signal } : {}), ...(onProgress ? { onProgress } : {}) });
     const id = nextId++;
     embedders.set(id, engine);
     return { id, info: engine.info };
   },
 
-  async embed(id: number, texts: string[], opts: WorkerEmbedOptions = {}, onProgress?: (e: EmbedProgress) => void) {
-    const r = await embedder(id).embed(texts, { ...opts, ...(onProgress ? { onProgress } : {}) });
+  async embed(id: number, texts: string[], opts: WorkerEmbedOptions = {}, signal?: AbortSignal, onProgress?: (e: EmbedProgress) => void) {
+    const r = await embedder(id).embed(texts, { ...opts, ...(signal ? { signal } : {}), ...(onProgress ? { onProgress } : {}) });
     return transfer(r, [r.data.buffer]);
   },
 
