@@ -28,6 +28,13 @@ export class ModelLoadError extends WebGPUEmbedError {
  */
 export class ModelFileNotFoundError extends ModelLoadError {}
 
+/**
+ * A server answered with a web page where a model file was expected: a wrong URL (a hub's page
+ * rather than its raw file), or a single-page-app server that answers every missing path with
+ * its index.html. For an optional file the loader takes it as absent.
+ */
+export class ModelFileIsHtmlError extends ModelLoadError {}
+
 /** The embedder or reranker was disposed; create a new one. */
 export class DisposedError extends WebGPUEmbedError {}
 

@@ -3,7 +3,7 @@
  * multi-gigabyte weight file reports progress and lands in one buffer (no second copy when the
  * server sends Content-Length).
  */
-import { ModelFileNotFoundError, ModelLoadError } from '../errors.ts';
+import { ModelFileIsHtmlError, ModelFileNotFoundError, ModelLoadError } from '../errors.ts';
 import type { FetchFile } from './types.ts';
 
 const FOLDER_HINT = 'a folder must hold config.json, tokenizer.json, tokenizer_config.json and onnx/model.onnx (or onnx/model_<dtype>.onnx)';
@@ -39,7 +39,7 @@ export function createFetchFile(fetchImpl: typeof fetch = (...args) => globalThi
     const type = response.headers.get('content-type') ?? '';
     if (/^\s*text\/html/i.test(type)) {
       await response.body?.cancel().catch(() => {});
-      throw new ModelLoadError(
+      throw new ModelFileIsHtmlError(
         `${url} returned a web page (content-type ${type}) instead of the file: the URL points at a page, not at the raw file. On huggingface.co use .../resolve/main/, not .../blob/main/ or .../tree/main/.`,
         url,
       );

@@ -3,10 +3,10 @@
  * parallel, then the weights (ONNX, external data, NV-Embed's latent-attention head) in
  * parallel, each checked for what it claims to be.
  */
-import { ModelFileNotFoundError, ModelLoadError } from '../errors.ts';
+import { ModelFileIsHtmlError, ModelFileNotFoundError, ModelLoadError } from '../errors.ts';
 import { fetchFile as defaultFetchFile } from './fetch-file.ts';
 import { assertOnnxBytes, parseJsonFile } from './file-checks.ts';
-import { DTYPES, dtypeFromConfig, externalDataFromConfig, isDtype, onnxFileFor } from './onnx-files.ts';
+import { DTYPES, dtypeFromConfig, externalDataFromConfig, externalDataLocations, isDtype, onnxFileFor } from './onnx-files.ts';
 import { findPreset, PRESETS, type ModelPreset } from './presets.ts';
 import { createProgressTracker, type LoadProgress, type ProgressTracker } from './progress.ts';
 import { readSafetensors } from './safetensors.ts';
@@ -180,7 +180,9 @@ function fileReader(baseUrl: string, fetchFile: FetchFile, tracker: ProgressTrac
       bytes = await fetchFile(url, { ...(signal ? { signal } : {}), onBytes: tracker.onBytes(file) });
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
-      if (err instanceof ModelFileNotFoundError) {
+      // An optional file answered by a web page is absent too: single-page-app servers (Vite's
+      // among them) answer every missing path with their index.html and a 200.
+      if (err instanceof ModelFileNotFoundError || (!required && err instanceof ModelFileIsHtmlError)) {
         if (!required) return undefined;
         throw new ModelFileNotFoundError(`The model folder ${baseUrl} has no ${file} (${url} was not found): check the URL; ${FOLDER_HINT}.`, url, {
           cause: err,
@@ -219,26 +221,29 @@ async function fetchOnnx(
   const candidates: Dtype[] = asked ? [asked] : preset ? [preset.defaultDtype] : [...new Set([dtypeFromConfig(config) ?? 'fp32', 'fp32', 'fp16', 'q8', 'q4f16', 'q4'] as Dtype[])];
   for (const dtype of candidates) {
     const onnxFile = onnxFileFor(dtype);
+    // External data: the preset's list or transformers.js_config's, fetched beside the graph;
+    // else the locations the ONNX file itself names (no probing: a probe of a missing file is a
+    // 404 on most hosts but a 200 index.html on single-page-app servers).
     const listed = preset?.dtypes[dtype]?.externalData ?? externalDataFromConfig(config, onnxFile);
-    const dataFiles = listed ?? [`${onnxFile}_data`];
-    tracker.startOverall([onnxFile, ...dataFiles, ...(withLatent ? [LATENT_FILE] : [])]);
+    tracker.startOverall([onnxFile, ...(listed ?? []), ...(withLatent ? [LATENT_FILE] : [])]);
 
     const group = failTogether(signal);
-    const dataP = Promise.all(dataFiles.map(async (path) => ({ path, data: await read(path, { required: listed !== undefined, signal: group.signal }) })));
-    dataP.catch(group.fail);
+    const fetchData = (files: string[]) => Promise.all(files.map(async (path) => ({ path, data: await read(path, { required: true, signal: group.signal }) })));
+    const listedP = listed ? fetchData(listed) : undefined;
+    listedP?.catch(group.fail);
     let onnx: Uint8Array | undefined;
     try {
       onnx = await read(onnxFile, { signal: group.signal });
       if (onnx) assertOnnxBytes(fileUrl(baseUrl, onnxFile), onnx);
     } catch (err) {
       group.fail(err);
-      await dataP.catch(() => {});
+      await listedP?.catch(() => {});
       throw group.firstError();
     }
     if (!onnx) {
       group.fail(undefined);
-      await dataP.catch(() => {});
-      for (const f of [onnxFile, ...dataFiles]) tracker.forget(f);
+      await listedP?.catch(() => {});
+      for (const f of [onnxFile, ...(listed ?? [])]) tracker.forget(f);
       if (asked || preset) {
         throw new ModelFileNotFoundError(
           `The model folder ${baseUrl} has no ${onnxFile} (dtype '${dtype}'): pass a dtype the folder has (${DTYPES.map((d) => `'${d}' → ${onnxFileFor(d)}`).join(', ')}).`,
@@ -247,12 +252,10 @@ async function fetchOnnx(
       }
       continue;
     }
-    const data = await dataP;
-    const externalData = data.filter((d): d is { path: string; data: Uint8Array } => {
-      if (d.data) return true;
-      tracker.forget(d.path);
-      return false;
-    });
+    const dir = onnxFile.slice(0, onnxFile.lastIndexOf('/') + 1);
+    const named = listed ? undefined : externalDataLocations(onnx).map((location) => dir + location);
+    if (named?.length) tracker.startOverall([onnxFile, ...named, ...(withLatent ? [LATENT_FILE] : [])]);
+    const externalData = await (listedP ?? fetchData(named ?? []));
     return { dtype, onnxFile, onnx, externalData };
   }
   throw new ModelFileNotFoundError(

@@ -31,7 +31,7 @@ export function isDtype(value: unknown): value is Dtype {
  * for an ONNX file, as transformers.js reads it: true → one chunk, a number → that many, an
  * object → by the file's full name ('model_fp16.onnx') or its base name ('model'), falsy → none.
  * Chunks are '<file>_data', '<file>_data_1', ... next to the ONNX file.
- * Returns undefined when the config does not say (then the loader probes '<file>_data').
+ * Returns undefined when the config does not say (then the ONNX file's own external_data entries decide).
  *
  * @example
  * externalDataFromConfig({ 'transformers.js_config': { use_external_data_format: { 'model.onnx': 2 } } }, 'onnx/model.onnx');
@@ -61,4 +61,32 @@ export function dtypeFromConfig(config: Record<string, unknown>): Dtype | undefi
   const jsConfig = config['transformers.js_config'];
   const dtype = jsConfig && typeof jsConfig === 'object' ? (jsConfig as { dtype?: unknown }).dtype : undefined;
   return isDtype(dtype) ? dtype : undefined;
+}
+
+const LOCATION = [0x6c, 0x6f, 0x63, 0x61, 0x74, 0x69, 0x6f, 0x6e]; // "location"
+
+/**
+ * The external data files an ONNX model names: each tensor stored outside the graph carries
+ * `external_data { key: "location" value: "model.onnx_data" }`, which is encoded as the bytes
+ * 0x0a 0x08 "location" 0x12 <length> <value>. Reading those finds the files with no request.
+ *
+ * @example externalDataLocations(onnxBytes); // ['model.onnx_data'] or []
+ */
+export function externalDataLocations(onnx: Uint8Array): string[] {
+  const found = new Set<string>();
+  for (let i = onnx.indexOf(0x6c, 2); i !== -1 && i + 9 < onnx.length; i = onnx.indexOf(0x6c, i + 1)) {
+    if (onnx[i - 2] !== 0x0a || onnx[i - 1] !== 0x08 || onnx[i + 8] !== 0x12) continue;
+    if (!LOCATION.every((b, k) => onnx[i + k] === b)) continue;
+    let len = 0, shift = 0, p = i + 9;
+    for (; p < onnx.length && shift < 28; p++, shift += 7) {
+      len |= (onnx[p]! & 0x7f) << shift;
+      if (!(onnx[p]! & 0x80)) break;
+    }
+    const start = p + 1;
+    if (len <= 0 || len > 4096 || start + len > onnx.length) continue;
+    const name = new TextDecoder().decode(onnx.subarray(start, start + len));
+    // a location is a relative file name, never a path out of the folder
+    if (!name.includes('..') && !name.startsWith('/') && !name.includes(':')) found.add(name);
+  }
+  return [...found];
 }

@@ -134,24 +134,32 @@ export async function oracleTokens(name: FixtureName, t: OracleText): Promise<{ 
   return { ids, skip };
 }
 
+/** [kvHeads, headDim] of a KV-cache export's past_key_values.* inputs (fed empty), or undefined. */
+export async function pastShape(name: FixtureName): Promise<[number, number] | undefined> {
+  const s = await session(name);
+  const n = s.inputNames.find((x) => x.startsWith('past_key_values.'));
+  if (!n) return undefined;
+  const meta = s.inputMetadata.find((m) => m.name === n);
+  const shape = meta && meta.isTensor ? meta.shape : [];
+  const [, kvHeads, , headDim] = shape;
+  if (typeof kvHeads !== 'number' || typeof headDim !== 'number') throw new Error(`${name}: ${n} has shape ${JSON.stringify(shape)}`);
+  return [kvHeads, headDim];
+}
+
 /** last_hidden_state [1, T, H] of one unpadded sequence in onnxruntime-node. */
 export async function hiddenAlone(name: FixtureName, ids: number[]): Promise<{ hidden: Float32Array; size: number }> {
   const s = await session(name);
   const T = ids.length;
   const i64 = (f: (t: number) => number) => new ort.Tensor('int64', BigInt64Array.from({ length: T }, (_, t) => BigInt(f(t))), [1, T]);
+  const past = await pastShape(name);
   const feeds: Record<string, ort.Tensor> = {};
   for (const n of s.inputNames) {
     if (n === 'input_ids') feeds[n] = i64((t) => ids[t]!);
     else if (n === 'attention_mask') feeds[n] = i64(() => 1);
     else if (n === 'token_type_ids') feeds[n] = i64(() => 0);
     else if (n === 'position_ids') feeds[n] = i64((t) => t);
-    else if (n.startsWith('past_key_values.')) {
-      const meta = s.inputMetadata.find((m) => m.name === n);
-      const shape = meta && meta.isTensor ? meta.shape : [];
-      const [, kvHeads, , headDim] = shape;
-      if (typeof kvHeads !== 'number' || typeof headDim !== 'number') throw new Error(`${name}: ${n} has shape ${JSON.stringify(shape)}`);
-      feeds[n] = new ort.Tensor('float32', new Float32Array(0), [1, kvHeads, 0, headDim]);
-    } else throw new Error(`${name}: unexpected input ${n}`);
+    else if (n.startsWith('past_key_values.') && past) feeds[n] = new ort.Tensor('float32', new Float32Array(0), [1, past[0], 0, past[1]]);
+    else throw new Error(`${name}: unexpected input ${n}`);
   }
   const out = await s.run(feeds);
   const h = out['last_hidden_state'];
@@ -163,10 +171,9 @@ export async function hiddenAlone(name: FixtureName, ids: number[]): Promise<{ h
   return { hidden, size: dims[2]! };
 }
 
-/** Pooled + normalized vector of ids run alone. */
-export async function embedIds(name: FixtureName, ids: number[], skip: number): Promise<number[]> {
-  const { hidden, size } = await hiddenAlone(name, ids);
-  const T = ids.length;
+/** The family's pooling (src/reference) of one unpadded sequence's hidden states, L2-normalized. */
+export function poolAlone(name: FixtureName, hidden: Float32Array, size: number, skip: number): number[] {
+  const T = hidden.length / size;
   const weights = Float32Array.from({ length: T }, (_, t) => (t < skip ? 0 : 1));
   const fam = FAMILIES[name];
   const pooled =
@@ -176,6 +183,12 @@ export async function embedIds(name: FixtureName, ids: number[], skip: number): 
         ? lastTokenPool(hidden, weights, 1, T, size)
         : latentAttentionPool(hidden, weights, 1, T, nvEmbedHead());
   return l2normalize(pooled);
+}
+
+/** Pooled + normalized vector of ids run alone in onnxruntime-node. */
+export async function embedIds(name: FixtureName, ids: number[], skip: number): Promise<number[]> {
+  const { hidden, size } = await hiddenAlone(name, ids);
+  return poolAlone(name, hidden, size, skip);
 }
 
 /** (a) Each text alone in onnxruntime-node, pooled by src/reference, L2-normalized. */

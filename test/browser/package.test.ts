@@ -28,6 +28,7 @@ beforeAll(async () => {
   const tarball = readdirSync(app).find((f) => f.endsWith('.tgz'));
   if (!tarball) throw new Error(`npm pack wrote no tarball into ${app}`);
   cpSync(join(import.meta.dirname, 'consumer-app'), app, { recursive: true });
+  cpSync(join(repo, 'test', 'fixtures', 'models', 'tiny-e5'), join(app, 'public', 'models', 'tiny-e5'), { recursive: true });
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer-app', private: true, type: 'module' }));
   // From npm's cache (filled by `npm ci`), as a user's `npm install webgpu-embed` would resolve it.
   run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', `./${tarball}`, `vite@${viteVersion}`], app);
@@ -39,7 +40,22 @@ afterAll(async () => {
   if (app) rmSync(app, { recursive: true, force: true });
 });
 
-function expectHealthy(d: Diagnosis): void {
+interface AppResult {
+  diagnosis: Diagnosis;
+  runs: Record<'wasm' | 'webgpu', { device: string; vectors: number[][] }>;
+}
+
+function expectHealthy({ diagnosis: d, runs }: AppResult): void {
+  // The worker, its kernels and onnxruntime-web's .wasm all reached the app through its bundler.
+  expect(runs.wasm.device).toBe('wasm');
+  expect(runs.webgpu.device).toBe('webgpu');
+  for (const { vectors } of Object.values(runs)) {
+    expect(vectors).toHaveLength(2);
+    for (const v of vectors) expect(Math.hypot(...v)).toBeCloseTo(1, 5);
+  }
+  let diff = 0;
+  runs.wasm.vectors.forEach((v, i) => v.forEach((x, k) => (diff = Math.max(diff, Math.abs(x - runs.webgpu.vectors[i]![k]!)))));
+  expect(diff).toBeLessThanOrEqual(1e-5);
   expect(d.context).toBe('worker');
   expect(d.adapter.available).toBe(true);
   expect(typeof d.adapter.isFallbackAdapter).toBe('boolean');
@@ -51,15 +67,17 @@ describe('npm pack → a fresh Vite app → Chromium', () => {
   it('works from the app\'s production build (vite build, served statically)', async () => {
     run('npx', ['vite', 'build', '--logLevel', 'warn'], app);
     const assets = readdirSync(join(app, 'dist', 'assets'));
-    // The app's bundler found `new Worker(new URL('./worker.js', import.meta.url))` and emitted our worker.
+    // The app's bundler found `new Worker(new URL('./worker.js', import.meta.url))` and emitted our
+    // worker, and onnxruntime-web's `new URL('…wasm', import.meta.url)` and emitted its wasm.
     expect(assets.some((f) => /^worker-.*\.js$/.test(f))).toBe(true);
+    expect(assets.some((f) => /^ort-wasm.*\.wasm$/.test(f))).toBe(true);
     let server: PreviewServer | undefined;
     try {
       server = await preview({ root: app, configFile: false, logLevel: 'silent', preview: { host: '127.0.0.1', port: 0 } });
       const url = server.resolvedUrls?.local[0];
       if (!url) throw new Error('vite preview gave no URL');
       await browser.page.goto(url);
-      expectHealthy(await waitForResult<Diagnosis>(browser.page, 60_000));
+      expectHealthy(await waitForResult<AppResult>(browser.page, 120_000));
     } finally {
       await server?.close();
     }
@@ -73,7 +91,7 @@ describe('npm pack → a fresh Vite app → Chromium', () => {
       const url = server.resolvedUrls?.local[0];
       if (!url) throw new Error('vite dev server gave no URL');
       await browser.page.goto(url);
-      expectHealthy(await waitForResult<Diagnosis>(browser.page, 60_000));
+      expectHealthy(await waitForResult<AppResult>(browser.page, 120_000));
     } finally {
       await server?.close();
     }

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ModelFileNotFoundError, ModelLoadError } from '../../src/errors.ts';
+import onnxProto from 'onnx-proto';
+import { externalDataLocations } from '../../src/models/onnx-files.ts';
 import { loadModel } from '../../src/models/folder.ts';
 import { diskFetchFile, fixtureUrl, MODELS, type Replacement } from './helpers/model-folders.ts';
 
@@ -209,11 +211,19 @@ describe('the dtype picks the ONNX file and its external data, as transformers.j
     await expect(load('minilm-shape', gone)).rejects.toThrow(/has no ONNX model: tried onnx\/model\.onnx, onnx\/model_fp16\.onnx, onnx\/model_quantized\.onnx/);
   });
 
-  it("a plain folder's '<onnx>_data' is found by probing, and its absence is no error", async () => {
+  it("a plain folder's external data is the file its ONNX graph names, and none is asked for when it names none", async () => {
     const data = new Uint8Array([1, 2, 3, 4]);
-    const { spec, externalData } = await load('tiny-e5', { 'onnx/model.onnx_data': data });
-    expect(spec.externalDataFiles).toEqual(['onnx/model.onnx_data']);
-    expect(externalData).toEqual([{ path: 'onnx/model.onnx_data', data }]);
+    const graph = onnxWithExternalData('weights.bin');
+    expect(externalDataLocations(graph)).toEqual(['weights.bin']);
+    const log: string[] = [];
+    const { spec, externalData } = await load('tiny-e5', { 'onnx/model.onnx': graph, 'onnx/weights.bin': data }, {}, log);
+    expect(spec.externalDataFiles).toEqual(['onnx/weights.bin']);
+    expect(externalData).toEqual([{ path: 'onnx/weights.bin', data }]);
+
+    const plain: string[] = [];
+    expect((await load('tiny-e5', {}, {}, plain)).externalData).toEqual([]);
+    expect(plain.some((u) => /_data|\.bin$/.test(u))).toBe(false);
+    await expect(load('tiny-e5', { 'onnx/model.onnx': graph })).rejects.toThrow(/has no onnx\/weights\.bin/);
   });
 
   it('config.json "transformers.js_config".use_external_data_format decides, by full file name, without probing', async () => {
@@ -331,3 +341,32 @@ describe('a broken folder fails with a ModelLoadError naming the URL', () => {
     await expect(load('tiny-e5', { '1_Pooling/config.json': pooling })).rejects.toThrow(/pooling_mode_max_tokens.*pass \{ pooling/);
   });
 });
+
+/** A real ONNX encoding (onnx-proto) of a graph whose one initializer lives in an external file. */
+function onnxWithExternalData(location: string): Uint8Array {
+  const { onnx } = onnxProto;
+  return onnx.ModelProto.encode(
+    onnx.ModelProto.create({
+      irVersion: 8,
+      opsetImport: [{ domain: '', version: 17 }],
+      graph: {
+        name: 'g',
+        initializer: [
+          {
+            name: 'w',
+            dims: [1],
+            dataType: onnx.TensorProto.DataType.FLOAT,
+            dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+            externalData: [
+              { key: 'location', value: location },
+              { key: 'offset', value: '0' },
+              { key: 'length', value: '4' },
+            ],
+          },
+        ],
+        node: [{ opType: 'Identity', input: ['w'], output: ['y'] }],
+        output: [{ name: 'y', type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 1 }] } } } }],
+      },
+    }),
+  ).finish();
+}

@@ -1,10 +1,24 @@
-// A user's app: one import of the packed library, nothing configured.
-import { diagnose } from 'webgpu-embed';
+// A user's app: one import of the packed library, nothing configured. The model folder is
+// served by the app itself (public/models/tiny-e5/, Hugging Face layout).
+import { createEmbedder, diagnose } from 'webgpu-embed';
 
-diagnose().then(
-  (d) => {
-    window.__result = d;
-    document.getElementById('out').textContent = JSON.stringify(d, null, 2);
+async function run() {
+  const diagnosis = await diagnose();
+  const model = new URL('/models/tiny-e5/', location.href).href;
+  const runs = {};
+  for (const device of ['wasm', 'webgpu']) {
+    const embedder = await createEmbedder({ model, device });
+    const vectors = await embedder.embed(['query: hello world', 'a second, longer text about bread'], { task: 'query' });
+    runs[device] = { device: embedder.info.device, vectors: vectors.map((v) => Array.from(v)) };
+    await embedder.dispose();
+  }
+  return { diagnosis, runs };
+}
+
+run().then(
+  (r) => {
+    window.__result = r;
+    document.getElementById('out').textContent = JSON.stringify(r.diagnosis, null, 2);
   },
   (e) => {
     window.__error = String((e && e.stack) || e);

@@ -93,3 +93,52 @@ export async function embedCalls(create: CreateEmbedderOptions, calls: EmbedCall
     await embedder.dispose();
   }
 }
+
+export interface HiddenAlone {
+  /** per sequence: last_hidden_state [1, T, H] flattened */
+  hidden: number[][];
+  size: number;
+  createMs: number;
+  runMs: number;
+}
+
+/**
+ * onnxruntime-web straight from the page (not through the library) on one EP: each token
+ * sequence ALONE (batch 1, no padding; position_ids 0..T-1; empty past_key_values.* of shape
+ * [1, pastShape[0], 0, pastShape[1]]) → last_hidden_state. The transformer as this browser's
+ * WebGPU computes it, for oracles that must not inherit the CPU's rounding (SwiftShader's WGSL
+ * sin/cos in RoPE are ~1e-4 off).
+ */
+export async function ortHiddenAlone(modelUrl: string, ep: 'webgpu' | 'wasm', seqs: number[][], pastShape?: [number, number]): Promise<HiddenAlone> {
+  const { ort } = await import('./ort-env.ts');
+  const t0 = performance.now();
+  const session = await ort.InferenceSession.create(modelUrl, { executionProviders: [ep] });
+  const createMs = performance.now() - t0;
+  try {
+    const hidden: number[][] = [];
+    let size = 0;
+    for (const ids of seqs) {
+      const T = ids.length;
+      const i64 = (f: (t: number) => number) => new ort.Tensor('int64', BigInt64Array.from({ length: T }, (_, t) => BigInt(f(t))), [1, T]);
+      const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {};
+      for (const n of session.inputNames) {
+        if (n === 'input_ids') feeds[n] = i64((t) => ids[t]!);
+        else if (n === 'attention_mask') feeds[n] = i64(() => 1);
+        else if (n === 'token_type_ids') feeds[n] = i64(() => 0);
+        else if (n === 'position_ids') feeds[n] = i64((t) => t);
+        else if (n.startsWith('past_key_values.') && pastShape) feeds[n] = new ort.Tensor('float32', new Float32Array(0), [1, pastShape[0], 0, pastShape[1]]);
+        else throw new Error(`unexpected input ${n}`);
+      }
+      const out = await session.run(feeds);
+      const h = out['last_hidden_state'];
+      if (!h) throw new Error(`no last_hidden_state among ${Object.keys(out).join(', ')}`);
+      if (h.dims[0] !== 1 || h.dims[1] !== T) throw new Error(`last_hidden_state dims [${h.dims.join(', ')}], expected [1, ${T}, H]`);
+      size = h.dims[2]!;
+      hidden.push(Array.from((await h.getData()) as Float32Array));
+      for (const t of Object.values(out)) t.dispose();
+    }
+    return { hidden, size, createMs, runMs: performance.now() - t0 - createMs };
+  } finally {
+    await session.release();
+  }
+}
