@@ -3,7 +3,7 @@
  * states stay on the GPU) → our pooling + Matryoshka kernels → [B, dims] read back → input order.
  * Runs wherever it is created: in the library's worker, in an app's own worker, or in Node.
  */
-import { DisposedError, GpuDeviceLostError } from '../errors.ts';
+import { DisposedError, GpuDeviceLostError, ModelLoadError } from '../errors.ts';
 import { createLatentAttention } from '../gpu/latent-attention.ts';
 import { loadModel, type LoadProgress } from '../models/folder.ts';
 import type { ModelOverrides } from '../models/spec.ts';
@@ -11,7 +11,7 @@ import { chunkText, prepareTexts } from '../models/prepare.ts';
 import type { Dtype, FetchFile, LoadedModel, ModelSpec, PreparedText, Task } from '../models/types.ts';
 import { latentAttentionParams, type LatentAttentionParams } from '../reference/latent-attention.ts';
 import type { AdapterReport } from '../runtime/adapter.ts';
-import { chooseBackend, type Backend, type DeviceRequest } from '../runtime/backend.ts';
+import { chooseBackend, type Backend, type BackendChoice, type DeviceRequest } from '../runtime/backend.ts';
 import { Mutex } from '../runtime/mutex.ts';
 import { configureOrt, ort, type OrtSettings } from '../runtime/ort.ts';
 import { createModelSession, type ModelSession } from '../runtime/session.ts';
@@ -97,17 +97,53 @@ const HIDDEN_OUTPUTS = ['last_hidden_state', 'token_embeddings'];
 export async function createEmbedderEngine(opts: EmbedderEngineOptions): Promise<EmbedderEngine> {
   configureOrt(opts.ort);
   const choice = await chooseBackend(opts.device ?? 'auto');
-  const model = await loadModel(opts.model, {
-    ...opts.overrides,
-    ...(opts.preset ? { preset: opts.preset } : {}),
-    ...(opts.dtype ? { dtype: opts.dtype } : {}),
-    ...(opts.fetchFile ? { fetchFile: opts.fetchFile } : {}),
-    ...(opts.signal ? { signal: opts.signal } : {}),
-    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-  });
-  const session = await createModelSession(model, choice.backend);
+  const load = (signal?: AbortSignal) =>
+    loadModel(opts.model, {
+      ...opts.overrides,
+      ...(opts.preset ? { preset: opts.preset } : {}),
+      ...(opts.dtype ? { dtype: opts.dtype } : {}),
+      ...(opts.fetchFile ? { fetchFile: opts.fetchFile } : {}),
+      ...(signal ? { signal } : {}),
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    });
+  const model = await load(opts.signal);
+  const runtime = await buildRuntime(model, choice.backend);
+  return new Embedder(model, runtime, choice, { ...DEFAULT_LIMITS, ...opts.limits }, load);
+}
+
+/** What runs one model on one device: its session and the head after it. Rebuilt after a device loss. */
+interface Runtime {
+  session: ModelSession;
+  hiddenOutput: string;
+  gpu?: GpuHead;
+  cpuLatent?: LatentAttentionParams;
+}
+
+async function buildRuntime(model: LoadedModel, backend: Backend): Promise<Runtime> {
+  const session = await createModelSession(model, backend);
   try {
-    return await Embedder.create(model, session, choice, { ...DEFAULT_LIMITS, ...opts.limits });
+    const hiddenOutput = HIDDEN_OUTPUTS.find((n) => session.outputNames.includes(n));
+    if (!hiddenOutput) {
+      throw new ModelLoadError(
+        `the model has no last_hidden_state output (it has ${session.outputNames.join(', ')}); webgpu-embed pools token states itself`,
+        model.spec.baseUrl + model.spec.onnxFile,
+      );
+    }
+    const { spec } = model;
+    const la = spec.latentAttention;
+    const laConfig = la && {
+      num_latents_value: la.numLatents,
+      num_cross_heads: la.heads,
+      cross_dim_head: la.headDim,
+      latent_dim: la.latentDim,
+      hidden_dim: la.hiddenDim,
+      output_normalize: spec.normalize,
+    };
+    if (session.gpuDevice) {
+      const latent = la && laConfig ? await createLatentAttention(session.gpuDevice, laConfig, la.weights) : undefined;
+      return { session, hiddenOutput, gpu: new GpuHead(session.gpuDevice, spec.pooling, latent) };
+    }
+    return { session, hiddenOutput, ...(la && laConfig ? { cpuLatent: latentAttentionParams(laConfig, la.weights) } : {}) };
   } catch (e) {
     await session.release();
     throw e;
@@ -118,47 +154,22 @@ class Embedder implements EmbedderEngine {
   private readonly lock = new Mutex();
   private disposed = false;
   private lost?: string;
+  /** how many times the runtime was rebuilt after a device loss */
+  recoveries = 0;
 
-  private constructor(
+  readonly info: EmbedderInfo;
+
+  constructor(
     private readonly model: LoadedModel,
-    private readonly session: ModelSession,
-    private readonly hiddenOutput: string,
+    private runtime: Runtime,
+    choice: BackendChoice,
     private readonly limits: BatchLimits,
-    readonly info: EmbedderInfo,
-    private readonly gpu?: GpuHead,
-    private readonly cpuLatent?: LatentAttentionParams,
+    private readonly reload: (signal?: AbortSignal) => Promise<LoadedModel>,
   ) {
-    session.gpuDevice?.lost.then((l) => {
-      if (!this.disposed) this.lost = `${l.reason}: ${l.message}`;
-    });
-  }
-
-  static async create(model: LoadedModel, session: ModelSession, choice: Awaited<ReturnType<typeof chooseBackend>>, limits: BatchLimits) {
     const { spec } = model;
-    const hiddenOutput = HIDDEN_OUTPUTS.find((n) => session.outputNames.includes(n));
-    if (!hiddenOutput) {
-      throw new Error(`the model has no last_hidden_state output (it has ${session.outputNames.join(', ')}); webgpu-embed pools token states itself`);
-    }
-    const la = spec.latentAttention;
-    const laConfig = la && {
-      num_latents_value: la.numLatents,
-      num_cross_heads: la.heads,
-      cross_dim_head: la.headDim,
-      latent_dim: la.latentDim,
-      hidden_dim: la.hiddenDim,
-      output_normalize: spec.normalize,
-    };
-    let gpu: GpuHead | undefined;
-    let cpuLatent: LatentAttentionParams | undefined;
-    if (session.gpuDevice) {
-      const latent = la && laConfig ? await createLatentAttention(session.gpuDevice, laConfig, la.weights) : undefined;
-      gpu = new GpuHead(session.gpuDevice, spec.pooling, latent);
-    } else if (la && laConfig) {
-      cpuLatent = latentAttentionParams(laConfig, la.weights);
-    }
-    const info: EmbedderInfo = {
+    this.info = {
       model: spec.id,
-      device: session.backend,
+      device: runtime.session.backend,
       deviceReason: choice.reason,
       adapter: choice.adapter,
       dimensions: spec.dimensions,
@@ -170,15 +181,40 @@ class Embedder implements EmbedderEngine {
       dtype: spec.dtype,
       prompts: spec.prompts,
     };
-    return new Embedder(model, session, hiddenOutput, limits, info, gpu, cpuLatent);
+    this.watchDevice();
+    forgetWeights(model);
+  }
+
+  /** A lost device is noted; the next batch rebuilds the runtime on a new one. */
+  private watchDevice(): void {
+    const device = this.runtime.session.gpuDevice;
+    device?.lost.then((l) => {
+      if (!this.disposed && this.runtime.session.gpuDevice === device) this.lost = `${l.reason}: ${l.message}`;
+    });
+  }
+
+  /**
+   * After a device loss: the model is read again (from the weight cache or the network: the
+   * bytes are not kept in memory while the model runs) and its session and head rebuilt.
+   */
+  private async recover(signal?: AbortSignal): Promise<void> {
+    const old = this.runtime;
+    old.gpu?.destroy();
+    await old.session.release().catch(() => undefined);
+    const fresh = await this.reload(signal);
+    this.runtime = await buildRuntime(fresh, old.session.backend);
+    forgetWeights(fresh);
+    this.lost = undefined;
+    this.recoveries++;
+    this.watchDevice();
   }
 
   get liveGpuBuffers(): number {
-    return this.gpu?.liveBuffers ?? 0;
+    return this.runtime.gpu?.liveBuffers ?? 0;
   }
 
   get lastReadbackBytes(): number {
-    return this.gpu?.lastReadbackBytes ?? 0;
+    return this.runtime.gpu?.lastReadbackBytes ?? 0;
   }
 
   async embed(texts: readonly string[], o: EmbedCallOptions = {}): Promise<EmbedBatchResult> {
@@ -220,31 +256,43 @@ class Embedder implements EmbedderEngine {
   }
 
   private async runBatch(texts: PreparedText[], dims: number, signal?: AbortSignal): Promise<Float32Array> {
-    if (this.lost) throw new GpuDeviceLostError(`the GPU device was lost (${this.lost}); dispose this embedder and create a new one`);
     signal?.throwIfAborted();
+    if (this.lost) await this.recover(signal);
     const { spec, tokenizer } = this.model;
+    const { session, hiddenOutput, gpu, cpuLatent } = this.runtime;
     const padded = padBatch({ ids: texts.map((t) => t.ids), padId: tokenizer.padId, side: spec.paddingSide });
-    const feeds = buildFeeds(this.session.inputs, padded, spec.config);
+    const feeds = buildFeeds(session.inputs, padded, spec.config);
     const tensors = Object.fromEntries(Object.entries(feeds).map(([k, f]) => [k, new ort.Tensor(f.type, f.data, f.dims)]));
-    const outputs = await this.session.run(tensors, signal);
+    let outputs: Record<string, ort.Tensor>;
     try {
-      const hidden = outputs[this.hiddenOutput]!;
+      outputs = await session.run(tensors, signal);
+    } catch (e) {
+      throw this.lostDuring(e);
+    }
+    try {
+      const hidden = outputs[hiddenOutput]!;
       const [batch, tokens, size] = hidden.dims as [number, number, number];
       if (batch !== padded.batch || tokens !== padded.tokens) {
-        throw new Error(`${this.hiddenOutput} has dims [${hidden.dims}], expected [${padded.batch}, ${padded.tokens}, H]`);
+        throw new Error(`${hiddenOutput} has dims [${hidden.dims}], expected [${padded.batch}, ${padded.tokens}, H]`);
       }
       const weights = poolingWeights(padded, texts.map((t) => t.poolSkip));
       const run = { batch, tokens, size, weights, dims, normalize: spec.normalize };
-      if (this.gpu) {
+      if (gpu) {
         if (hidden.type !== 'float32') {
-          throw new Error(`${this.hiddenOutput} is ${hidden.type} on WebGPU; the GPU path reads float32 hidden states (use dtype 'fp32' or 'q8')`);
+          throw new Error(`${hiddenOutput} is ${hidden.type} on WebGPU; the GPU path reads float32 hidden states (use dtype 'fp32' or 'q8')`);
         }
-        return await this.gpu.run({ ...run, hidden: hidden.gpuBuffer as GPUBuffer });
+        return await gpu.run({ ...run, hidden: hidden.gpuBuffer as GPUBuffer }).catch((e: unknown) => Promise.reject(this.lostDuring(e)));
       }
-      return cpuHead(spec.pooling, { ...run, hidden: await hiddenToF32(hidden) }, this.cpuLatent);
+      return cpuHead(spec.pooling, { ...run, hidden: await hiddenToF32(hidden) }, cpuLatent);
     } finally {
       for (const t of Object.values(outputs)) t.dispose();
     }
+  }
+
+  /** A failure caused by a device loss says so (the next call recovers); any other passes through. */
+  private lostDuring(e: unknown): unknown {
+    if (!this.lost) return e;
+    return new GpuDeviceLostError(`the GPU device was lost during this call (${this.lost}); the next call runs on a new device`, { cause: e });
   }
 
   async dispose(): Promise<void> {
@@ -252,8 +300,8 @@ class Embedder implements EmbedderEngine {
     this.disposed = true;
     // Let the batch in flight finish with its buffers before they go.
     await this.lock.run(async () => undefined).catch(() => undefined);
-    this.gpu?.destroy();
-    await this.session.release();
+    this.runtime.gpu?.destroy();
+    await this.runtime.session.release();
   }
 }
 
@@ -293,4 +341,14 @@ function averageWindows(rows: Float32Array, items: { owner: number; prep: Prepar
     for (let d = 0; d < dims; d++) out[t * dims + d] = acc[t * dims + d]! / weight[t]! / denom;
   }
   return out;
+}
+
+/**
+ * Once the session and head are built, the ONNX bytes and the head's weights live in ORT and on
+ * the GPU: the JS copies go, so the page holds about one copy of the model, not two.
+ */
+function forgetWeights(model: LoadedModel): void {
+  model.onnx = new Uint8Array(0);
+  model.externalData = [];
+  if (model.spec.latentAttention) model.spec.latentAttention.weights = {};
 }

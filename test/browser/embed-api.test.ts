@@ -125,4 +125,16 @@ describe('embed() in the worker: concurrency, cancellation, crashes, resources',
       expect(r.left).toEqual([]);
     }
   });
+
+  it('recovers from a lost GPU device: the call in flight fails clearly, the next ones run on a new device', async () => {
+    const r = await ctx.call<{ newDevice: boolean; idleDiff: number; midCall: ErrorInfo | 'resolved'; midDiff: number }>(
+      '/test/browser/pages/embed-lifecycle.ts', 'deviceLost', 'tiny-e5');
+    expect(r.newDevice).toBe(true);
+    expect(r.idleDiff).toBeLessThanOrEqual(1e-6);
+    // Lost between batches of the call: the rest of the call fails with the typed error.
+    expect(r.midCall).not.toBe('resolved');
+    expect((r.midCall as ErrorInfo).name).toBe('GpuDeviceLostError');
+    expect((r.midCall as ErrorInfo).message).toMatch(/next call runs on a new device/);
+    expect(r.midDiff).toBeLessThanOrEqual(1e-6);
+  });
 });

@@ -36,3 +36,36 @@ export async function lifecycle(name: string, texts: string[]) {
   const left = [...live.entries()].filter(([b]) => !before.has(b)).map(([, l]) => l);
   return { during, left };
 }
+
+/**
+ * ORT's GPU device is destroyed under a live embedder (as a driver reset would): while it is idle,
+ * and in the middle of a call. The embedder goes on, on a new device, with the same results.
+ */
+export async function deviceLost(name: string) {
+  const { ort } = await import('../../../src/runtime/ort.ts');
+  const destroyDevice = async () => {
+    const device = (await ort.env.webgpu.device) as GPUDevice;
+    device.destroy();
+    await device.lost;
+    return device;
+  };
+  const texts = Array.from({ length: 8 }, (_, i) => `text ${i} about ${'bread '.repeat(i + 1)}`);
+  const e = await createEmbedder({ model: fixtureUrl(name), device: 'webgpu', worker: false, limits: { maxBatchSize: 2 } });
+  const before = (await e.embed(texts)).map((v) => Array.from(v));
+
+  const first = await destroyDevice();
+  const afterIdleLoss = (await e.embed(texts)).map((v) => Array.from(v));
+  const second = (await ort.env.webgpu.device) as GPUDevice;
+
+  let midCall: { name: string; message: string } | 'resolved' = 'resolved';
+  let batches = 0;
+  try {
+    await e.embed(texts, { onProgress: (p) => void (p.type === 'embed' && ++batches === 1 && destroyDevice()) });
+  } catch (err) {
+    midCall = { name: (err as Error).name, message: (err as Error).message };
+  }
+  const afterMidLoss = (await e.embed(texts)).map((v) => Array.from(v));
+  await e.dispose();
+  const diff = (a: number[][], b: number[][]) => Math.max(...a.map((v, i) => Math.max(...v.map((x, k) => Math.abs(x - b[i]![k]!)))));
+  return { newDevice: first !== second, idleDiff: diff(afterIdleLoss, before), midCall, midDiff: diff(afterMidLoss, before) };
+}
