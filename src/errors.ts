@@ -43,3 +43,6 @@ export class GpuDeviceLostError extends WebGPUEmbedError {}
 
 /** The library's worker failed to start or died; the next call starts a new one. */
 export class WorkerCrashedError extends WebGPUEmbedError {}
+
+/** The asked-for dtype cannot run on the chosen device (fp16 files on WebGPU need 'shader-f16'). */
+export class DtypeUnsupportedError extends WebGPUEmbedError {}

@@ -20,6 +20,8 @@ export {
   DisposedError,
   GpuDeviceLostError,
   WorkerCrashedError,
+  DtypeUnsupportedError,
+  ModelFileIsHtmlError,
 } from './errors.ts';
 export type { Diagnosis } from './engine/diagnose.ts';
 export type { AdapterReport } from './runtime/adapter.ts';

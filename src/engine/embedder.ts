@@ -3,7 +3,7 @@
  * states stay on the GPU) → our pooling + Matryoshka kernels → [B, dims] read back → input order.
  * Runs wherever it is created: in the library's worker, in an app's own worker, or in Node.
  */
-import { DisposedError, GpuDeviceLostError, ModelLoadError } from '../errors.ts';
+import { DisposedError, DtypeUnsupportedError, GpuDeviceLostError, ModelLoadError } from '../errors.ts';
 import { createLatentAttention } from '../gpu/latent-attention.ts';
 import { loadModel, type LoadProgress } from '../models/folder.ts';
 import type { ModelOverrides } from '../models/spec.ts';
@@ -97,11 +97,12 @@ const HIDDEN_OUTPUTS = ['last_hidden_state', 'token_embeddings'];
 export async function createEmbedderEngine(opts: EmbedderEngineOptions): Promise<EmbedderEngine> {
   configureOrt(opts.ort);
   const choice = await chooseBackend(opts.device ?? 'auto');
+  checkDtype(opts.dtype, choice);
   const load = (signal?: AbortSignal) =>
     loadModel(opts.model, {
       ...opts.overrides,
       ...(opts.preset ? { preset: opts.preset } : {}),
-      ...(opts.dtype ? { dtype: opts.dtype } : {}),
+      ...(opts.dtype ? { dtype: opts.dtype } : { dtypeOrder: dtypeOrderFor(choice) }),
       ...(opts.fetchFile ? { fetchFile: opts.fetchFile } : {}),
       ...(signal ? { signal } : {}),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
@@ -109,6 +110,26 @@ export async function createEmbedderEngine(opts: EmbedderEngineOptions): Promise
   const model = await load(opts.signal);
   const runtime = await buildRuntime(model, choice.backend);
   return new Embedder(model, runtime, choice, { ...DEFAULT_LIMITS, ...opts.limits }, load);
+}
+
+/**
+ * The ONNX files to prefer when the caller names no dtype. WebGPU runs fp16 files only with the
+ * adapter's 'shader-f16'; the wasm path runs int8 (q8) fastest, as transformers.js defaults.
+ */
+export function dtypeOrderFor(choice: BackendChoice): Dtype[] {
+  if (choice.backend === 'wasm') return ['q8', 'fp32', 'q4', 'fp16', 'q4f16'];
+  if (choice.adapter.features?.includes('shader-f16')) return ['fp16', 'q4f16', 'fp32', 'q4', 'q8'];
+  return ['fp32', 'q4', 'q8'];
+}
+
+/** fp16 files run on WebGPU only with 'shader-f16': say so before downloading, not as a shader error mid-run. */
+function checkDtype(dtype: Dtype | undefined, choice: BackendChoice): void {
+  if (choice.backend !== 'webgpu' || (dtype !== 'fp16' && dtype !== 'q4f16')) return;
+  if (choice.adapter.features?.includes('shader-f16')) return;
+  throw new DtypeUnsupportedError(
+    `dtype '${dtype}' runs on WebGPU only with the adapter's 'shader-f16' feature, which this adapter lacks: ` +
+      `use dtype '${dtype === 'fp16' ? 'fp32' : 'q4'}', leave dtype out (webgpu-embed picks one that runs), or use device 'wasm'.`,
+  );
 }
 
 /** What runs one model on one device: its session and the head after it. Rebuilt after a device loss. */
@@ -278,10 +299,10 @@ class Embedder implements EmbedderEngine {
       const weights = poolingWeights(padded, texts.map((t) => t.poolSkip));
       const run = { batch, tokens, size, weights, dims, normalize: spec.normalize };
       if (gpu) {
-        if (hidden.type !== 'float32') {
-          throw new Error(`${hiddenOutput} is ${hidden.type} on WebGPU; the GPU path reads float32 hidden states (use dtype 'fp32' or 'q8')`);
-        }
-        return await gpu.run({ ...run, hidden: hidden.gpuBuffer as GPUBuffer }).catch((e: unknown) => Promise.reject(this.lostDuring(e)));
+        if (hidden.type !== 'float32' && hidden.type !== 'float16') throw new Error(`${hiddenOutput} is ${hidden.type}; expected float32 or float16`);
+        return await gpu
+          .run({ ...run, hidden: hidden.gpuBuffer as GPUBuffer, hiddenType: hidden.type })
+          .catch((e: unknown) => Promise.reject(this.lostDuring(e)));
       }
       return cpuHead(spec.pooling, { ...run, hidden: await hiddenToF32(hidden) }, cpuLatent);
     } finally {

@@ -3,6 +3,7 @@
  * Matryoshka truncation + L2 normalization, then one readback of [B, dims] floats. Scratch
  * buffers are kept between batches and grown when a batch needs more; destroy() frees them all.
  */
+import { encodeHalfToFloat } from '../gpu/convert.ts';
 import { beginEncoding, submit, type Encoding } from '../gpu/encode.ts';
 import { encodeMatryoshka } from '../gpu/matryoshka.ts';
 import { encodeFirstToken, encodeLastToken, encodeMaskedMean, type PoolArgs } from '../gpu/pooling.ts';
@@ -15,8 +16,10 @@ export interface GpuPoolingModule {
 }
 
 export interface HeadRun {
-  /** ORT's last_hidden_state buffer, [batch, tokens, size] f32 (it may be larger than that) */
+  /** ORT's last_hidden_state buffer, [batch, tokens, size] (it may be larger than that) */
   hidden: GPUBuffer;
+  /** fp16 exports give float16 hidden states: converted to f32 on the GPU before pooling */
+  hiddenType: 'float32' | 'float16';
   batch: number;
   tokens: number;
   size: number;
@@ -64,11 +67,16 @@ export class GpuHead {
     this.device.queue.writeBuffer(weights, 0, r.weights.buffer, r.weights.byteOffset, r.weights.byteLength);
     const pooled = this.buffer('pooled', batch * size * 4, STORAGE);
     const enc = beginEncoding(this.device, 'webgpu-embed head');
-    const args: PoolArgs = { hidden: r.hidden, weights, pooled, batch, tokens, size };
+    let hidden = r.hidden;
+    if (r.hiddenType === 'float16') {
+      hidden = this.buffer('hidden-f32', batch * tokens * size * 4, STORAGE);
+      encodeHalfToFloat(enc, { input: r.hidden, output: hidden, count: batch * tokens * size });
+    }
+    const args: PoolArgs = { hidden, weights, pooled, batch, tokens, size };
     if (this.pooling === 'mean') encodeMaskedMean(enc, args);
     else if (this.pooling === 'cls') encodeFirstToken(enc, args);
     else if (this.pooling === 'last-token') encodeLastToken(enc, args);
-    else this.latent!.encode(enc, { hidden: r.hidden, weights, pooled, batch, tokens });
+    else this.latent!.encode(enc, { hidden, weights, pooled, batch, tokens });
 
     let result = pooled;
     let width = size;

@@ -4,6 +4,7 @@
  */
 import firstToken from '../../kernels/first-token.wgsl?raw';
 import geglu from '../../kernels/geglu.wgsl?raw';
+import halfToFloat from '../../kernels/half-to-float.wgsl?raw';
 import lastToken from '../../kernels/last-token.wgsl?raw';
 import latentKv from '../../kernels/latent-kv.wgsl?raw';
 import layerNorm from '../../kernels/layer-norm.wgsl?raw';
@@ -22,6 +23,7 @@ export const KERNELS = {
   softmax,
   geglu,
   latentKv,
+  halfToFloat,
 } as const;
 
 export type KernelName = keyof typeof KERNELS;

@@ -21,6 +21,11 @@ export interface LoadModelOptions extends ModelOverrides {
   dtype?: Dtype;
   /** apply a preset's facts to a folder given by URL (a self-hosted copy of a known model) */
   preset?: string;
+  /**
+   * With no dtype asked: the dtypes to try, in order (the engine's choice for its backend, e.g.
+   * no fp16 files on an adapter without 'shader-f16'); a preset's default comes first when listed.
+   */
+  dtypeOrder?: Dtype[];
   /** how files are read; the network (src/models/fetch-file.ts) by default */
   fetchFile?: FetchFile;
   signal?: AbortSignal;
@@ -95,7 +100,7 @@ export async function loadModel(idOrUrl: string, options: LoadModelOptions = {})
   const latentP = wantsLatent ? read(LATENT_FILE, { required: true, signal: weights.signal }) : Promise.resolve(undefined);
   latentP.catch(weights.fail);
   try {
-    const { dtype, onnxFile, onnx, externalData } = await fetchOnnx(baseUrl, config, preset, options.dtype, read, tracker, wantsLatent, weights.signal);
+    const { dtype, onnxFile, onnx, externalData } = await fetchOnnx(baseUrl, config, preset, options.dtype, options.dtypeOrder, read, tracker, wantsLatent, weights.signal);
     const latentBytes = await latentP;
     const spec: ModelSpec = {
       id: idOrUrl,
@@ -205,6 +210,7 @@ async function fetchOnnx(
   config: Record<string, unknown>,
   preset: ModelPreset | undefined,
   asked: Dtype | undefined,
+  order: Dtype[] | undefined,
   read: Read,
   tracker: ProgressTracker,
   withLatent: boolean,
@@ -218,7 +224,7 @@ async function fetchOnnx(
       baseUrl,
     );
   }
-  const candidates: Dtype[] = asked ? [asked] : preset ? [preset.defaultDtype] : [...new Set([dtypeFromConfig(config) ?? 'fp32', 'fp32', 'fp16', 'q8', 'q4f16', 'q4'] as Dtype[])];
+  const candidates: Dtype[] = asked ? [asked] : preset ? presetCandidates(preset, order) : [...new Set([...(order ?? [dtypeFromConfig(config) ?? 'fp32', 'fp32', 'fp16', 'q8', 'q4f16', 'q4'])] as Dtype[])];
   for (const dtype of candidates) {
     const onnxFile = onnxFileFor(dtype);
     // External data: the preset's list or transformers.js_config's, fetched beside the graph;
@@ -343,4 +349,11 @@ async function allInOrder<T extends readonly unknown[]>(promises: { [K in keyof 
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
   return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
+/** A preset's dtype with none asked: its default if the order allows it, else the first of the order it has. */
+function presetCandidates(preset: ModelPreset, order: Dtype[] | undefined): Dtype[] {
+  if (!order || order.includes(preset.defaultDtype)) return [preset.defaultDtype];
+  const usable = order.filter((d) => preset.dtypes[d]);
+  return usable.length ? [usable[0]!] : [preset.defaultDtype];
 }

@@ -71,6 +71,19 @@ describe('embed() in the worker: input, errors, devices', () => {
     }
   });
 
+  it("refuses an fp16 file on WebGPU without 'shader-f16' before downloading, and picks fp32 by itself", async () => {
+    const r = await ctx.call<{ asked: ErrorInfo; autoDtype: string; length: number }>(API, 'fp16WithoutShaderF16', 'minilm-shape');
+    expectError(r.asked, 'DtypeUnsupportedError', /shader-f16.*use dtype 'fp32'/);
+    expect(r.autoDtype).toBe('fp32');
+    expect(r.length).toBe(384);
+  });
+
+  it('runs an fp16 export on the wasm path: float16 hidden states pooled on the CPU, close to fp32', async () => {
+    const r = await ctx.call<{ cos: number[]; dtypes: string[] }>(API, 'fp16OnWasm', 'minilm-shape');
+    expect(r.dtypes).toEqual(['fp16', 'fp32']);
+    for (const c of r.cos) expect(c).toBeGreaterThan(0.9999);
+  });
+
   it("'auto' does not take SwiftShader for a GPU, and says why", async () => {
     const r = await ctx.call<{ device: string; reason: string; fallback: boolean }>(API, 'autoChoice', 'tiny-e5');
     expect(r.fallback).toBe(true);

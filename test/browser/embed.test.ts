@@ -99,9 +99,18 @@ interface Plan {
 const q = (texts: string[], extra: EmbedCall['options'] = {}): EmbedCall => ({ texts, options: { task: 'query', ...extra } });
 const d = (texts: string[], extra: EmbedCall['options'] = {}): EmbedCall => ({ texts, options: { task: 'document', ...extra } });
 
-function plan(name: FixtureName, device: 'webgpu' | 'wasm'): Plan {
+/** Matryoshka runs: the folder declared a Matryoshka model through createEmbedder's overrides. */
+const MRL_MIN = 8;
+type Variant = 'plain' | 'matryoshka';
+
+function plan(name: FixtureName, device: 'webgpu' | 'wasm', variant: Variant = 'plain'): Plan {
   const calls: Plan['calls'] = [];
   const add = (label: string, call: EmbedCall) => calls.push({ label, call });
+  if (variant === 'matryoshka') {
+    add('docs', d(DOCS));
+    for (const n of [16, MRL_MIN, MRL_MIN - 1]) add(`dimensions=${n}`, d(DOCS, { dimensions: n }));
+    return { calls };
+  }
   if (name === 'minilm-shape') {
     add('docs', d(DOCS)); // 6 layers × 384 on SwiftShader: one call of three short texts
     return { calls };
@@ -150,17 +159,21 @@ interface Info {
 const memo = new Map<string, Promise<BrowserResult>>();
 
 /** The model's whole plan in one page call on `device`, once per file (later tests reuse it). */
-function browserRun(name: FixtureName, device: 'webgpu' | 'wasm'): Promise<BrowserResult> {
-  const key = `${name}@${device}`;
+function browserRun(name: FixtureName, device: 'webgpu' | 'wasm', variant: Variant = 'plain'): Promise<BrowserResult> {
+  const key = `${name}@${device}${variant === 'plain' ? '' : `+${variant}`}`;
   let p = memo.get(key);
   if (!p) {
     p = (async () => {
-      const { calls } = plan(name, device);
+      const { calls } = plan(name, device, variant);
       const t0 = performance.now();
       const r = await ctx.call<EmbedCallsResult>(
         PAGE,
         'embedCalls',
-        { model: ctx.server.url(`/test/fixtures/models/${name}/`), device },
+        {
+          model: ctx.server.url(`/test/fixtures/models/${name}/`),
+          device,
+          ...(variant === 'matryoshka' ? { overrides: { matryoshka: { min: MRL_MIN } } } : {}),
+        },
         calls.map((c) => c.call),
       );
       const wallMs = performance.now() - t0;
@@ -395,35 +408,42 @@ describe("embed() on device 'wasm' (the CPU twins) matches (a)", () => {
 // ================================================================ 4-7 on WebGPU
 
 describe('embed() on WebGPU: Matryoshka, batch invariance, order, long texts', () => {
-  it('Matryoshka: dimensions d gives the full vector truncated to d and re-normalized (or is refused where the model allows only its full width)', async () => {
+  it('Matryoshka: a folder that is not a Matryoshka model refuses dimensions below its width', async () => {
     const r = await browserRun('tiny-qwen3-embedding', 'webgpu');
-    const allowed = r.info.allowedDimensions;
-    const full = r.get('docs');
+    expect(r.info.allowedDimensions).toEqual([32]);
     // the full width asked for explicitly is the default
     const explicit = r.get('dimensions=full');
     expect(explicit.dimensions).toBe(32);
-    expectClose('tiny-qwen3-embedding dimensions=32 vs default', explicit.vectors, full.vectors, SAME_ABS);
-    const allows16 = Array.isArray(allowed) ? allowed.includes(16) : 16 >= allowed.min && 16 <= allowed.max;
-    if (!allows16) {
-      // The fixture folder is not a Matryoshka model (no preset; hidden 32, and the presets'
-      // minimum is 32): 16 must be refused with a RangeError that says what is allowed.
-      // Truncation itself needs a fixture whose allowedDimensions reach below its width.
-      console.log(`Matryoshka: tiny-qwen3-embedding allows ${JSON.stringify(allowed)}: only the refusal of 16 is checked`);
-      const err = r.error('dimensions=16');
-      expect(err, `dimensions 16 was accepted by a model that allows ${JSON.stringify(allowed)}`).toBeDefined();
-      expect(err!.name).toBe('RangeError');
-      expect(err!.message).toMatch(/dimensions must be .*32/);
-      return;
-    }
-    const got = r.get('dimensions=16');
-    expect(got.dimensions).toBe(16);
-    const want = full.vectors.map((v) => {
-      const cut = v.slice(0, 16);
-      const n = Math.hypot(...cut);
-      return cut.map((x) => x / n);
-    });
-    expectClose('tiny-qwen3-embedding dimensions=16 vs truncate+renormalize', got.vectors, want, SAME_ABS);
+    expectClose('tiny-qwen3-embedding dimensions=32 vs default', explicit.vectors, r.get('docs').vectors, SAME_ABS);
+    const err = r.error('dimensions=16');
+    expect(err, 'dimensions 16 was accepted by a model that allows [32]').toBeDefined();
+    expect(err!.name).toBe('RangeError');
+    expect(err!.message).toMatch(/dimensions must be one of 32/);
   });
+
+  for (const [name, device] of [['tiny-qwen3-embedding', 'webgpu'], ['tiny-e5', 'wasm']] as const) {
+    it(`Matryoshka (overrides.matryoshka.min ${MRL_MIN}): dimensions d = the full vector truncated to d, re-normalized (${name} on ${device})`, async () => {
+      const r = await browserRun(name, device, 'matryoshka');
+      expect(r.info.device).toBe(device);
+      expect(r.info.allowedDimensions).toEqual({ min: MRL_MIN, max: 32 });
+      const full = r.get('docs');
+      expect(full.dimensions).toBe(32);
+      for (const dims of [16, MRL_MIN]) {
+        const got = r.get(`dimensions=${dims}`);
+        expect(got.dimensions).toBe(dims);
+        expect(got.vectors.every((v) => v.length === dims)).toBe(true);
+        const want = full.vectors.map((v) => {
+          const cut = v.slice(0, dims);
+          const n = Math.hypot(...cut);
+          return cut.map((x) => x / n);
+        });
+        expectClose(`${name}@${device} dimensions=${dims} vs truncate+renormalize`, got.vectors, want, SAME_ABS);
+      }
+      const err = r.error(`dimensions=${MRL_MIN - 1}`);
+      expect(err, `dimensions ${MRL_MIN - 1} (below the minimum) was accepted`).toBeDefined();
+      expect(err!.name).toBe('RangeError');
+    });
+  }
 
   for (const name of ['tiny-qwen3-embedding', 'tiny-e5'] as const) {
     it(`batch invariance: each text alone equals the same text in a mixed batch (${name})`, async () => {

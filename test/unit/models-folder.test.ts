@@ -226,6 +226,16 @@ describe('the dtype picks the ONNX file and its external data, as transformers.j
     await expect(load('tiny-e5', { 'onnx/model.onnx': graph })).rejects.toThrow(/has no onnx\/weights\.bin/);
   });
 
+  it('with no dtype asked, the order the engine gives decides among the files that exist', async () => {
+    expect((await load('minilm-shape', {}, { dtypeOrder: ['fp16', 'fp32'] })).spec).toMatchObject({ dtype: 'fp16', onnxFile: 'onnx/model_fp16.onnx' });
+    const log: string[] = [];
+    const fallback = await load('minilm-shape', {}, { dtypeOrder: ['q8', 'fp32', 'fp16'] }, log);
+    expect(fallback.spec).toMatchObject({ dtype: 'fp32', onnxFile: 'onnx/model.onnx' });
+    // q8 was asked for first, missing, and no error
+    expect(log.findIndex((u) => u.endsWith('model_quantized.onnx'))).toBeLessThan(log.findIndex((u) => u.endsWith('/model.onnx')));
+    await expect(load('minilm-shape', {}, { dtype: 'q8' })).rejects.toThrow(/no onnx\/model_quantized\.onnx/);
+  });
+
   it('config.json "transformers.js_config".use_external_data_format decides, by full file name, without probing', async () => {
     const config = fixtureJson('tiny-e5', 'config.json');
     const withChunks = JSON.stringify({ ...config, 'transformers.js_config': { use_external_data_format: { 'model.onnx': 2 } } });

@@ -23,6 +23,7 @@ const CLASSES: [string, unknown][] = [
   ['WebGPUUnavailableError', lib.WebGPUUnavailableError],
   ['DisposedError', lib.DisposedError],
   ['WorkerCrashedError', lib.WorkerCrashedError],
+  ['DtypeUnsupportedError', lib.DtypeUnsupportedError],
 ];
 
 function info(e: unknown): ErrorInfo {
@@ -157,4 +158,25 @@ export async function readback(name: string, dims: number) {
   const stats = await e.stats();
   await e.dispose();
   return stats;
+}
+
+/** An fp16 file asked for on an adapter without 'shader-f16' (SwiftShader), and the automatic choice. */
+export async function fp16WithoutShaderF16(name: string) {
+  const asked = await caught(lib.createEmbedder({ model: fixtureUrl(name), device: 'webgpu', dtype: 'fp16' }));
+  const auto = await lib.createEmbedder({ model: fixtureUrl(name), device: 'webgpu' });
+  const r = { asked, autoDtype: auto.info.dtype, length: (await auto.embed(['hello']))[0]!.length };
+  await auto.dispose();
+  return r;
+}
+
+/** A model on the wasm path with fp16 weights: the hidden states come back as float16 and are pooled on the CPU. */
+export async function fp16OnWasm(name: string) {
+  const e16 = await lib.createEmbedder({ model: fixtureUrl(name), device: 'wasm', dtype: 'fp16' });
+  const e32 = await lib.createEmbedder({ model: fixtureUrl(name), device: 'wasm', dtype: 'fp32' });
+  const texts = ['hello world', 'a second text about bread'];
+  const [a, b] = [await e16.embed(texts), await e32.embed(texts)];
+  const cos = a.map((v, i) => v.reduce((s, x, k) => s + x * b[i]![k]!, 0));
+  const dtypes = [e16.info.dtype, e32.info.dtype];
+  await Promise.all([e16.dispose(), e32.dispose()]);
+  return { cos, dtypes };
 }
