@@ -3,8 +3,9 @@ import { defineConfig, type Plugin } from 'vite';
 import pkg from './package.json' with { type: 'json' };
 
 // Runtime dependencies stay imports in dist/, for the app's bundler to resolve once: one copy of
-// onnxruntime-web in the app, shared by our worker and anything else that uses it.
-const external = Object.keys(pkg.dependencies).flatMap((d) => [d, new RegExp(`^${d}/`)]);
+// onnxruntime-web in the app, shared by our worker and anything else that uses it. '#ort' too:
+// the app's bundler (or Node) picks the browser or Node build by its conditions.
+const external = [...Object.keys(pkg.dependencies).flatMap((d) => [d, new RegExp(`^${d}/`)]), ...Object.keys(pkg.imports)];
 
 /**
  * One config for the library build and the three test layers (DESIGN.md):

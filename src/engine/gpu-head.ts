@@ -30,7 +30,8 @@ export interface HeadRun {
   normalize: boolean;
 }
 
-const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+// (read when a head is built, not at import: the module loads in contexts without WebGPU too)
+const storageUsage = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
 export class GpuHead {
   private readonly scratch = new Map<string, GPUBuffer>();
@@ -63,13 +64,13 @@ export class GpuHead {
 
   async run(r: HeadRun): Promise<Float32Array> {
     const { batch, tokens, size, dims } = r;
-    const weights = this.buffer('weights', batch * tokens * 4, STORAGE);
+    const weights = this.buffer('weights', batch * tokens * 4, storageUsage());
     this.device.queue.writeBuffer(weights, 0, r.weights.buffer, r.weights.byteOffset, r.weights.byteLength);
-    const pooled = this.buffer('pooled', batch * size * 4, STORAGE);
+    const pooled = this.buffer('pooled', batch * size * 4, storageUsage());
     const enc = beginEncoding(this.device, 'webgpu-embed head');
     let hidden = r.hidden;
     if (r.hiddenType === 'float16') {
-      hidden = this.buffer('hidden-f32', batch * tokens * size * 4, STORAGE);
+      hidden = this.buffer('hidden-f32', batch * tokens * size * 4, storageUsage());
       encodeHalfToFloat(enc, { input: r.hidden, output: hidden, count: batch * tokens * size });
     }
     const args: PoolArgs = { hidden, weights, pooled, batch, tokens, size };
@@ -81,7 +82,7 @@ export class GpuHead {
     let result = pooled;
     let width = size;
     if (r.normalize) {
-      result = this.buffer('embeddings', batch * dims * 4, STORAGE);
+      result = this.buffer('embeddings', batch * dims * 4, storageUsage());
       encodeMatryoshka(enc, { input: pooled, output: result, batch, hidden: size, dims });
       width = dims;
     }

@@ -1,10 +1,11 @@
 /**
- * onnxruntime-web, imported once. 'onnxruntime-web/webgpu' carries both the WebGPU and the wasm
- * execution providers; its .wasm is referenced as `new URL('…wasm', import.meta.url)`, so the
- * app's bundler emits it next to our worker — never fetched from a CDN. An app that serves the
- * files itself sets `wasmPaths`.
+ * onnxruntime-web, imported once, through the package's own subpath import '#ort' (package.json
+ * "imports"): in browsers 'onnxruntime-web/webgpu', which carries the WebGPU and wasm execution
+ * providers and references its .wasm as `new URL('…wasm', import.meta.url)`, so the app's bundler
+ * emits it next to our worker, never fetched from a CDN; in Node its Node build (wasm only), for
+ * the engine in-process. An app that serves the files itself sets `wasmPaths`.
  */
-import * as ort from 'onnxruntime-web/webgpu';
+import * as ort from '#ort';
 
 export { ort };
 

@@ -42,7 +42,7 @@ const FAMILIES: Record<FixtureName, Family> = {
   // Qwen3-Embedding: 'Instruct: {task}\nQuery:{query}' (no space), documents raw; last token.
   'tiny-qwen3-embedding': {
     pooling: 'last-token',
-    prefix: (task, instruction) => (task === 'query' ? `Instruct: ${instruction}\nQuery: ` : ''),
+    prefix: (task, instruction) => (task === 'query' ? `Instruct: ${instruction}\nQuery:` : ''),
     maskInstruction: false,
   },
   // NV-Embed: 'Instruct: {task}\nQuery: {query}', passages raw; latent attention; instruction masked.
@@ -130,7 +130,7 @@ export async function oracleTokens(name: FixtureName, t: OracleText): Promise<{ 
   const tok = await tokenizer(name);
   const prefix = fam.prefix(t.task, t.instruction ?? WEB_SEARCH);
   const ids = tok.encode(prefix + t.text);
-  const skip = false && prefix ? tok.encode(prefix, { add_special_tokens: false }).length : 0;
+  const skip = fam.maskInstruction && prefix ? tok.encode(prefix, { add_special_tokens: false }).length : 0;
   return { ids, skip };
 }
 
