@@ -171,6 +171,8 @@ function resolveSource(idOrUrl: string, presetName: string | undefined): { baseU
 interface Read {
   (file: string, opts: { required: true; signal?: AbortSignal | undefined }): Promise<Uint8Array>;
   (file: string, opts: { required?: boolean; signal?: AbortSignal | undefined }): Promise<Uint8Array | undefined>;
+  /** optional files that were answered with a web page (taken as absent), in order */
+  readonly htmlAnswers: ModelFileIsHtmlError[];
 }
 
 /**
@@ -178,7 +180,8 @@ interface Read {
  * a ModelFileNotFoundError naming the folder; any other failure is a ModelLoadError naming the URL.
  */
 function fileReader(baseUrl: string, fetchFile: FetchFile, tracker: ProgressTracker): Read {
-  return (async (file: string, { required = false, signal }: { required?: boolean; signal?: AbortSignal | undefined }) => {
+  const htmlAnswers: ModelFileIsHtmlError[] = [];
+  const read = (async (file: string, { required = false, signal }: { required?: boolean; signal?: AbortSignal | undefined }) => {
     const url = fileUrl(baseUrl, file);
     let bytes: Uint8Array;
     try {
@@ -188,6 +191,7 @@ function fileReader(baseUrl: string, fetchFile: FetchFile, tracker: ProgressTrac
       // An optional file answered by a web page is absent too: single-page-app servers (Vite's
       // among them) answer every missing path with their index.html and a 200.
       if (err instanceof ModelFileNotFoundError || (!required && err instanceof ModelFileIsHtmlError)) {
+        if (err instanceof ModelFileIsHtmlError) htmlAnswers.push(err);
         if (!required) return undefined;
         throw new ModelFileNotFoundError(`The model folder ${baseUrl} has no ${file} (${url} was not found): check the URL; ${FOLDER_HINT}.`, url, {
           cause: err,
@@ -198,7 +202,8 @@ function fileReader(baseUrl: string, fetchFile: FetchFile, tracker: ProgressTrac
     }
     tracker.done(file, bytes.length);
     return bytes;
-  }) as Read;
+  }) as Omit<Read, 'htmlAnswers'>;
+  return Object.assign(read, { htmlAnswers }) as Read;
 }
 
 /**
@@ -264,8 +269,18 @@ async function fetchOnnx(
     const externalData = await (listedP ?? fetchData(named ?? []));
     return { dtype, onnxFile, onnx, externalData };
   }
+  const tried = candidates.map(onnxFileFor);
+  const html = read.htmlAnswers.find((e) => tried.some((f) => e.url === fileUrl(baseUrl, f)));
+  if (html) {
+    throw new ModelFileIsHtmlError(
+      `The model folder ${baseUrl} has no ONNX model: ${html.url} was answered with a web page, not the file ` +
+        `(a wrong URL, a sign-in page, or a server that answers missing files with its index page). Check the URL; ${FOLDER_HINT}.`,
+      html.url,
+      { cause: html },
+    );
+  }
   throw new ModelFileNotFoundError(
-    `The model folder ${baseUrl} has no ONNX model: tried ${candidates.map(onnxFileFor).join(', ')}. Check the URL; ${FOLDER_HINT}.`,
+    `The model folder ${baseUrl} has no ONNX model: tried ${tried.join(', ')}. Check the URL; ${FOLDER_HINT}.`,
     baseUrl,
   );
 }

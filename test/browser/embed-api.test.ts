@@ -64,7 +64,7 @@ describe('embed() in the worker: input, errors, devices', () => {
       });
       expect(expectError(r.missing!, 'ModelFileNotFoundError', /no config\.json .*not found/).url).toMatch(/no-such-model\/config\.json$/);
       expect(expectError(r.noTokenizer!, 'ModelLoadError', /not found/).url).toMatch(/tokenizer\.json$/);
-      expect(expectError(r.htmlOnnx!, 'ModelLoadError', /web page|HTML/i).url).toMatch(/onnx\/model\.onnx$/);
+      expect(expectError(r.htmlOnnx!, 'ModelFileIsHtmlError', /answered with a web page/).url).toMatch(/onnx\/model[a-z0-9_]*\.onnx$/);
       expect(expectError(r.truncatedOnnx!, 'ModelLoadError', /.+/).url).toMatch(/onnx\/model\.onnx$/);
     } finally {
       ctx.server.remove(broken);

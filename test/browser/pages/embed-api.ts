@@ -20,6 +20,7 @@ const CLASSES: [string, unknown][] = [
   ['WebGPUEmbedError', lib.WebGPUEmbedError],
   ['ModelLoadError', lib.ModelLoadError],
   ['ModelFileNotFoundError', lib.ModelFileNotFoundError],
+  ['ModelFileIsHtmlError', lib.ModelFileIsHtmlError],
   ['WebGPUUnavailableError', lib.WebGPUUnavailableError],
   ['DisposedError', lib.DisposedError],
   ['WorkerCrashedError', lib.WorkerCrashedError],
