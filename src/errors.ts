@@ -46,3 +46,38 @@ export class WorkerCrashedError extends WebGPUEmbedError {}
 
 /** The asked-for dtype cannot run on the chosen device (fp16 files on WebGPU need 'shader-f16'). */
 export class DtypeUnsupportedError extends WebGPUEmbedError {}
+
+/**
+ * The weight cache has no room for a model file: `needed` bytes, `available` by the browser's
+ * storage estimate. Free space (clearCache()), ask for persistent storage (cache: { persist: true }),
+ * run from memory without caching (cache: { onQuotaExceeded: 'memory' }) or turn the cache off (cache: false).
+ */
+export class StorageQuotaError extends WebGPUEmbedError {
+  constructor(
+    message: string,
+    readonly needed?: number,
+    readonly available?: number,
+    readonly url?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * A yes/no reranker's tokenizer has no single token for its answer words ("yes" / "no"), so the
+ * score cannot be read from the logits. Pass the words the model answers with
+ * (`overrides: { yesToken, noToken }`), or use a model made for reranking.
+ */
+export class YesNoTokenError extends ModelLoadError {}
+
+/**
+ * rerank() was given an empty (or whitespace-only) query: there is nothing to rank against. A
+ * RangeError too, so code that catches bad arguments by the built-in classes still catches it.
+ */
+export class EmptyQueryError extends RangeError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EmptyQueryError';
+  }
+}

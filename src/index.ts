@@ -22,8 +22,12 @@ export {
   WorkerCrashedError,
   DtypeUnsupportedError,
   ModelFileIsHtmlError,
+  StorageQuotaError,
 } from './errors.ts';
 export type { Diagnosis } from './engine/diagnose.ts';
+export { listCachedModels, clearCache } from './cache/manage.ts';
+export type { CachedModel } from './cache/manage.ts';
+export type { CacheOptions, CacheStats } from './cache/weight-cache.ts';
 export type { AdapterReport } from './runtime/adapter.ts';
 export { terminateEngineWorker } from './client/worker.ts';
 

@@ -10,6 +10,7 @@ import type { Dtype, Task } from '../models/types.ts';
 import type { DeviceRequest } from '../runtime/backend.ts';
 import type { OrtSettings } from '../runtime/ort.ts';
 import type { BatchLimits } from '../engine/batching.ts';
+import type { CacheOptions } from '../cache/weight-cache.ts';
 import { DisposedError } from '../errors.ts';
 import { callWorker, engineWorker } from './worker.ts';
 
@@ -33,6 +34,8 @@ export interface CreateEmbedderOptions {
   numThreads?: number;
   /** batch limits: texts per batch and padded tokens per batch */
   limits?: Partial<BatchLimits>;
+  /** the IndexedDB weight cache (on by default where IndexedDB exists): options, or false to always download */
+  cache?: false | CacheOptions;
   signal?: AbortSignal;
 }
 
@@ -89,6 +92,7 @@ function engineOptions(o: CreateEmbedderOptions): Omit<EmbedderEngineOptions, 'o
     ...(o.device ? { device: o.device } : {}),
     ...(o.dtype ? { dtype: o.dtype } : {}),
     ...(o.limits ? { limits: o.limits } : {}),
+    ...(o.cache !== undefined ? { cache: o.cache } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
     ort,
   };
@@ -157,8 +161,8 @@ export async function embed(texts: string[], options: EmbedOptions & Omit<Create
   if (!options || typeof options.model !== 'string' || !options.model) {
     throw new TypeError("embed(texts, { model }) needs a model: a model folder URL or a preset id such as 'multilingual-e5-small'");
   }
-  const { model, preset, overrides, device, dtype, worker, wasmPaths, numThreads, limits, ...call } = options;
-  const create: CreateEmbedderOptions = { model, preset, overrides, device, dtype, worker, wasmPaths, numThreads, limits };
+  const { model, preset, overrides, device, dtype, worker, wasmPaths, numThreads, limits, cache, ...call } = options;
+  const create: CreateEmbedderOptions = { model, preset, overrides, device, dtype, worker, wasmPaths, numThreads, limits, cache };
   for (const k of Object.keys(create) as (keyof CreateEmbedderOptions)[]) if (create[k] === undefined) delete create[k];
   const key = JSON.stringify(create);
   let embedder = shared.get(key);

@@ -3,6 +3,7 @@
  * states stay on the GPU) → our pooling + Matryoshka kernels → [B, dims] read back → input order.
  * Runs wherever it is created: in the library's worker, in an app's own worker, or in Node.
  */
+import { openWeightCache, type CacheOptions, type CacheStats } from '../cache/weight-cache.ts';
 import { DisposedError, DtypeUnsupportedError, GpuDeviceLostError, ModelLoadError } from '../errors.ts';
 import { createLatentAttention } from '../gpu/latent-attention.ts';
 import { loadModel, type LoadProgress } from '../models/folder.ts';
@@ -35,6 +36,8 @@ export interface EmbedderEngineOptions {
   dtype?: Dtype;
   /** how model files are read (the network by default; the weight cache plugs in here) */
   fetchFile?: FetchFile;
+  /** the IndexedDB weight cache: on by default where IndexedDB exists, off in Node; false turns it off (ignored with fetchFile) */
+  cache?: false | CacheOptions;
   onProgress?: (e: EmbedProgress) => void;
   /** batch size and padded-token budget per batch */
   limits?: Partial<BatchLimits>;
@@ -80,6 +83,8 @@ export interface EmbedderInfo {
   paddingSide: ModelSpec['paddingSide'];
   dtype: Dtype;
   prompts: ModelSpec['prompts'];
+  /** where this load's files came from (the weight cache); absent when the cache is off */
+  cache?: CacheStats;
 }
 
 export interface EmbedderEngine {
@@ -98,18 +103,23 @@ export async function createEmbedderEngine(opts: EmbedderEngineOptions): Promise
   configureOrt(opts.ort);
   const choice = await chooseBackend(opts.device ?? 'auto');
   checkDtype(opts.dtype, choice);
-  const load = (signal?: AbortSignal) =>
-    loadModel(opts.model, {
+  const cache = opts.fetchFile ? undefined : openWeightCache(opts);
+  const fetchFile = opts.fetchFile ?? cache?.fetchFile;
+  const load = (signal?: AbortSignal) => {
+    const loading = loadModel(opts.model, {
       ...opts.overrides,
       ...(opts.preset ? { preset: opts.preset } : {}),
       ...(opts.dtype ? { dtype: opts.dtype } : { dtypeOrder: dtypeOrderFor(choice) }),
-      ...(opts.fetchFile ? { fetchFile: opts.fetchFile } : {}),
+      ...(fetchFile ? { fetchFile } : {}),
       ...(signal ? { signal } : {}),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     });
+    return cache ? cache.guard(loading) : loading;
+  };
   const model = await load(opts.signal);
+  const loadStats = cache?.stats();
   const runtime = await buildRuntime(model, choice.backend);
-  return new Embedder(model, runtime, choice, { ...DEFAULT_LIMITS, ...opts.limits }, load);
+  return new Embedder(model, runtime, choice, { ...DEFAULT_LIMITS, ...opts.limits }, load, loadStats);
 }
 
 /**
@@ -123,7 +133,7 @@ export function dtypeOrderFor(choice: BackendChoice): Dtype[] {
 }
 
 /** fp16 files run on WebGPU only with 'shader-f16': say so before downloading, not as a shader error mid-run. */
-function checkDtype(dtype: Dtype | undefined, choice: BackendChoice): void {
+export function checkDtype(dtype: Dtype | undefined, choice: BackendChoice): void {
   if (choice.backend !== 'webgpu' || (dtype !== 'fp16' && dtype !== 'q4f16')) return;
   if (choice.adapter.features?.includes('shader-f16')) return;
   throw new DtypeUnsupportedError(
@@ -186,6 +196,7 @@ class Embedder implements EmbedderEngine {
     choice: BackendChoice,
     private readonly limits: BatchLimits,
     private readonly reload: (signal?: AbortSignal) => Promise<LoadedModel>,
+    cacheStats?: CacheStats,
   ) {
     const { spec } = model;
     this.info = {
@@ -201,6 +212,7 @@ class Embedder implements EmbedderEngine {
       paddingSide: spec.paddingSide,
       dtype: spec.dtype,
       prompts: spec.prompts,
+      ...(cacheStats ? { cache: cacheStats } : {}),
     };
     this.watchDevice();
     forgetWeights(model);
@@ -326,7 +338,7 @@ class Embedder implements EmbedderEngine {
   }
 }
 
-async function hiddenToF32(t: ort.Tensor): Promise<Float32Array> {
+export async function hiddenToF32(t: ort.Tensor): Promise<Float32Array> {
   const data = await t.getData();
   if (data instanceof Float32Array) return data;
   if (t.type === 'float16') {

@@ -10,6 +10,8 @@ export interface BatchTokens {
   ids: readonly (readonly number[])[];
   padId: number;
   side: PaddingSide;
+  /** token types per text (cross-encoders' query 0 / document 1); zeros when left out */
+  typeIds?: readonly (readonly number[])[];
 }
 
 export interface PaddedBatch {
@@ -23,12 +25,14 @@ export interface PaddedBatch {
   maskF32: Float32Array;
   /** [B*T] position of each real token counted over real tokens only (0 at padded slots) */
   positionIds: BigInt64Array;
+  /** [B*T] token types as int64, when the texts came with them */
+  tokenTypeIds?: BigInt64Array;
   /** per row: the slot of its first real token */
   starts: number[];
   lengths: number[];
 }
 
-export function padBatch({ ids, padId, side }: BatchTokens): PaddedBatch {
+export function padBatch({ ids, padId, side, typeIds }: BatchTokens): PaddedBatch {
   const batch = ids.length;
   const tokens = Math.max(1, ...ids.map((r) => r.length));
   const n = batch * tokens;
@@ -36,6 +40,7 @@ export function padBatch({ ids, padId, side }: BatchTokens): PaddedBatch {
   const attentionMask = new BigInt64Array(n);
   const maskF32 = new Float32Array(n);
   const positionIds = new BigInt64Array(n);
+  const tokenTypeIds = typeIds ? new BigInt64Array(n) : undefined;
   const starts: number[] = [];
   const lengths: number[] = [];
   ids.forEach((row, b) => {
@@ -49,9 +54,10 @@ export function padBatch({ ids, padId, side }: BatchTokens): PaddedBatch {
       maskF32[k] = 1;
       // Positions count real tokens only, so a text's vector never depends on its batch's padding (MODELS.md).
       positionIds[k] = BigInt(j);
+      if (tokenTypeIds) tokenTypeIds[k] = BigInt(typeIds![b]?.[j] ?? 0);
     }
   });
-  return { batch, tokens, inputIds, attentionMask, maskF32, positionIds, starts, lengths };
+  return { batch, tokens, inputIds, attentionMask, maskF32, positionIds, starts, lengths, ...(tokenTypeIds ? { tokenTypeIds } : {}) };
 }
 
 export interface InputMeta {
@@ -79,7 +85,7 @@ export function buildFeeds(inputs: readonly InputMeta[], p: PaddedBatch, config:
     const { name } = input;
     if (name === 'input_ids') feeds[name] = { type: 'int64', data: p.inputIds, dims };
     else if (name === 'attention_mask') feeds[name] = { type: 'int64', data: p.attentionMask, dims };
-    else if (name === 'token_type_ids') feeds[name] = { type: 'int64', data: new BigInt64Array(p.batch * p.tokens), dims };
+    else if (name === 'token_type_ids') feeds[name] = { type: 'int64', data: p.tokenTypeIds ?? new BigInt64Array(p.batch * p.tokens), dims };
     else if (name === 'position_ids') feeds[name] = { type: 'int64', data: p.positionIds, dims };
     else if (/^past_key_values\.\d+\.(key|value)$/.test(name)) feeds[name] = emptyPast(input, p.batch, config);
     else throw new Error(`the model has an input named '${name}' that webgpu-embed does not know how to fill`);

@@ -12,6 +12,7 @@ import linear from '../../kernels/linear.wgsl?raw';
 import maskedMean from '../../kernels/masked-mean.wgsl?raw';
 import matryoshka from '../../kernels/matryoshka.wgsl?raw';
 import softmax from '../../kernels/softmax.wgsl?raw';
+import yesNoScore from '../../kernels/yes-no-score.wgsl?raw';
 
 export const KERNELS = {
   maskedMean,
@@ -24,6 +25,7 @@ export const KERNELS = {
   geglu,
   latentKv,
   halfToFloat,
+  yesNoScore,
 } as const;
 
 export type KernelName = keyof typeof KERNELS;

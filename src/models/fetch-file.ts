@@ -51,7 +51,8 @@ export function createFetchFile(fetchImpl: typeof fetch = (...args) => globalThi
 /** The FetchFile used when loadModel is given none. */
 export const fetchFile: FetchFile = createFetchFile();
 
-function statusError(url: string, status: number, statusText: string): ModelLoadError {
+/** The typed error for an HTTP error status (404: ModelFileNotFoundError), saying what to do. */
+export function statusError(url: string, status: number, statusText: string): ModelLoadError {
   const what = `${url} returned ${status}${statusText ? ` ${statusText}` : ''}`;
   if (status === 404) return new ModelFileNotFoundError(`${what}: check the model folder URL; ${FOLDER_HINT}.`, url);
   if (status === 401 || status === 403)
@@ -122,7 +123,7 @@ function concat(chunks: Uint8Array[], size: number): Uint8Array {
   return out;
 }
 
-function errorText(err: unknown): string {
+export function errorText(err: unknown): string {
   if (err instanceof Error) {
     const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
     return `${err.message}${cause}`;

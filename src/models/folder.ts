@@ -7,9 +7,10 @@ import { ModelFileIsHtmlError, ModelFileNotFoundError, ModelLoadError } from '..
 import { fetchFile as defaultFetchFile } from './fetch-file.ts';
 import { assertOnnxBytes, parseJsonFile } from './file-checks.ts';
 import { DTYPES, dtypeFromConfig, externalDataFromConfig, externalDataLocations, isDtype, onnxFileFor } from './onnx-files.ts';
-import { findPreset, PRESETS, type ModelPreset } from './presets.ts';
+import type { ModelPreset } from './presets.ts';
 import { createProgressTracker, type LoadProgress, type ProgressTracker } from './progress.ts';
 import { readSafetensors } from './safetensors.ts';
+import { resolveSource } from './source.ts';
 import { resolveSpecFacts, type FolderFiles, type ModelOverrides } from './spec.ts';
 import { createTextTokenizer } from './tokenizer.ts';
 import type { Dtype, FetchFile, LatentAttentionSpec, LoadedModel, ModelSpec, TextTokenizer } from './types.ts';
@@ -135,37 +136,6 @@ function failTogether(outer: AbortSignal | undefined) {
     },
     firstError: () => first?.error,
   };
-}
-
-/** A preset id → its folder; a URL (absolute, or relative to the page or worker) → itself with a trailing '/'. */
-function resolveSource(idOrUrl: string, presetName: string | undefined): { baseUrl: string; preset?: ModelPreset } {
-  if (typeof idOrUrl !== 'string' || idOrUrl.trim() === '') {
-    throw new TypeError(`model must be a preset id or a folder URL, got ${JSON.stringify(idOrUrl)}.`);
-  }
-  let preset: ModelPreset | undefined;
-  if (presetName !== undefined) {
-    preset = findPreset(presetName)?.preset;
-    if (!preset) throw new RangeError(`Unknown preset '${presetName}': known presets are ${Object.keys(PRESETS).join(', ')}.`);
-  }
-  const named = findPreset(idOrUrl);
-  if (named) return { baseUrl: named.preset.url, preset: preset ?? named.preset };
-
-  let url: URL;
-  try {
-    url = new URL(idOrUrl);
-  } catch {
-    const here = (globalThis as { location?: { href?: string } }).location?.href;
-    if (!here) {
-      throw new ModelLoadError(
-        `'${idOrUrl}' is neither a known model (${Object.keys(PRESETS).join(', ')}) nor an absolute URL: pass a folder URL such as https://huggingface.co/<owner>/<name>/resolve/main/.`,
-        idOrUrl,
-      );
-    }
-    url = new URL(idOrUrl, here);
-  }
-  url.hash = '';
-  if (!url.pathname.endsWith('/')) url.pathname += '/';
-  return preset ? { baseUrl: url.href, preset } : { baseUrl: url.href };
 }
 
 interface Read {

@@ -24,11 +24,21 @@ export interface PresetFile {
   sizeMB: number;
   /** external data files relative to the folder; left out: probe '<onnx>_data' like a plain folder */
   externalData?: string[];
+  /**
+   * SHA-256 (hex) of files of this dtype, by path relative to the folder ('onnx/model.onnx'): the
+   * weight cache checks a download against it before storing it (the hub lists it as the LFS oid).
+   */
+  sha256?: Record<string, string>;
 }
 
 export interface ModelPreset {
   /** the folder URL, ending in '/' */
   url: string;
+  /**
+   * The folder's content version (a hub commit): part of the weight cache's key, so a preset
+   * whose revision changes is downloaded again rather than served from a stale cache.
+   */
+  revision?: string;
   /** the dtypes the folder has, each with its file facts */
   dtypes: Partial<Record<Dtype, PresetFile>>;
   /** the dtype used when the caller names none */
@@ -51,6 +61,8 @@ export interface ModelPreset {
    * did not add it.
    */
   appendEos?: boolean;
+  /** a reranker (rerank() / createReranker()), and how it scores: see src/models/rerank.ts */
+  reranker?: { kind: 'yes-no' | 'cross-encoder' };
 }
 
 const HF = 'https://huggingface.co';
@@ -179,6 +191,48 @@ const TABLE = {
     maxTokens: 256,
     paddingSide: 'right',
     prompts: {},
+  },
+  // ---- rerankers (rerank() / createReranker()); pooling, normalize and prompts are unused by them.
+  // Qwen3-Reranker-0.6B: the onnx-community card lists onnx/model_quantized.onnx (int8) and
+  // onnx/model_q4.onnx (MatMulNBits, block 32), no fp32/fp16. Sizes are estimates (the fp32
+  // embedding, 151,669 x 1024, stays unquantized): UNVERIFIED. maxTokens 8192 as Qwen's example.
+  'qwen3-reranker-0.6b': {
+    url: `${HF}/onnx-community/Qwen3-Reranker-0.6B-ONNX/resolve/main/`,
+    dtypes: { q8: { sizeMB: 1100, externalData: [] }, q4: { sizeMB: 900, externalData: [] } },
+    defaultDtype: 'q4',
+    pooling: 'last-token',
+    normalize: false,
+    dimensions: 1024,
+    maxTokens: 8192,
+    paddingSide: 'left',
+    prompts: {},
+    reranker: { kind: 'yes-no' },
+  },
+  // Cross-encoders, in the transformers.js layout of the Xenova copies (onnx/model.onnx and
+  // model_quantized.onnx); sizes from the fp32 weights (XLM-R base 278M, MiniLM-L6 22.7M): UNVERIFIED.
+  'bge-reranker-base': {
+    url: `${HF}/Xenova/bge-reranker-base/resolve/main/`,
+    dtypes: { fp32: { sizeMB: 1110, externalData: [] }, q8: { sizeMB: 280, externalData: [] } },
+    defaultDtype: 'q8',
+    pooling: 'cls',
+    normalize: false,
+    dimensions: 768,
+    maxTokens: 512,
+    paddingSide: 'right',
+    prompts: {},
+    reranker: { kind: 'cross-encoder' },
+  },
+  'ms-marco-minilm-l-6-v2': {
+    url: `${HF}/Xenova/ms-marco-MiniLM-L-6-v2/resolve/main/`,
+    dtypes: { fp32: { sizeMB: 91, externalData: [] }, q8: { sizeMB: 23, externalData: [] } },
+    defaultDtype: 'fp32',
+    pooling: 'cls',
+    normalize: false,
+    dimensions: 384,
+    maxTokens: 512,
+    paddingSide: 'right',
+    prompts: {},
+    reranker: { kind: 'cross-encoder' },
   },
 } satisfies Record<string, ModelPreset>;
 

@@ -4,7 +4,7 @@
  * the library does not say directly: the special tokens around a single text, and the pad id.
  */
 import { Tokenizer } from '@huggingface/tokenizers';
-import type { TextTokenizer } from './types.ts';
+import type { PairTemplate, TextTokenizer } from './types.ts';
 
 export interface TextTokenizerOptions {
   /**
@@ -45,6 +45,47 @@ export function createTextTokenizer(
     padId: padTokenId(tokenizer, tokenizerJson, tokenizerConfig),
     head,
     tail,
+    tokenId: (token) => tokenizer.token_to_id(token),
+    ...pairTemplateOf(tokenizer),
+  };
+}
+
+/**
+ * The post-processor's tokens around a pair, found like `specialTokensAround`: encode a probe pair
+ * with and without special tokens, and find each text's plain ids inside the full encoding.
+ */
+function pairTemplateOf(tokenizer: Tokenizer): { pair?: PairTemplate } {
+  const [a, b] = ['hello world', 'x y z 1 2 3'];
+  const plainA = tokenizer.encode(a, { add_special_tokens: false }).ids;
+  const plainB = tokenizer.encode(b, { add_special_tokens: false }).ids;
+  let full: { ids: number[]; token_type_ids: number[] };
+  try {
+    full = tokenizer.encode(a, { text_pair: b, add_special_tokens: true, return_token_type_ids: true });
+  } catch {
+    return {};
+  }
+  const at = (ids: number[], from: number) => {
+    for (let i = from; i + ids.length <= full.ids.length; i++) if (ids.every((id, k) => full.ids[i + k] === id)) return i;
+    return -1;
+  };
+  const i = at(plainA, 0);
+  const j = i < 0 ? -1 : at(plainB, i + plainA.length);
+  if (i < 0 || j < 0) return {};
+  const types = full.token_type_ids ?? full.ids.map(() => 0);
+  const end = j + plainB.length;
+  return {
+    pair: {
+      head: full.ids.slice(0, i),
+      middle: full.ids.slice(i + plainA.length, j),
+      tail: full.ids.slice(end),
+      types: {
+        head: types.slice(0, i),
+        first: types[i] ?? 0,
+        middle: types.slice(i + plainA.length, j),
+        second: types[j] ?? 0,
+        tail: types.slice(end),
+      },
+    },
   };
 }
 

@@ -79,6 +79,22 @@ export interface TextTokenizer {
   /** the special tokens the post-processor puts before and after a single text */
   readonly head: number[];
   readonly tail: number[];
+  /** the id of a token by its text in the vocabulary ('yes' → 9693 for Qwen3), if it has one */
+  tokenId?(token: string): number | undefined;
+  /** what the post-processor puts around a pair of texts (cross-encoders), when it was found */
+  readonly pair?: PairTemplate;
+}
+
+/**
+ * The special tokens around a pair of texts and each part's token type, as the tokenizer's
+ * post-processor writes them: BERT `[CLS] a [SEP] b [SEP]` with types 0…0 1…1, XLM-R
+ * `<s> a </s></s> b </s>` all 0.
+ */
+export interface PairTemplate {
+  head: number[];
+  middle: number[];
+  tail: number[];
+  types: { head: number[]; first: number; middle: number[]; second: number; tail: number[] };
 }
 
 export interface LoadedModel {

@@ -1,0 +1,91 @@
+/**
+ * The weight cache as an engine uses it: on by default where IndexedDB exists (browsers, workers),
+ * off where it does not (Node); files keyed under the model's folder with a preset's pinned
+ * revision and SHA-256s; and a load that fails on a stored file forgets that file, so bytes the
+ * loader rejected are not served again.
+ */
+import { ModelLoadError } from '../errors.ts';
+import { resolveSource } from '../models/source.ts';
+import type { FetchFile } from '../models/types.ts';
+import { createCachedFetchFile, type CachedFetchFileOptions, type CacheOptions, type CacheStats } from './cached-fetch-file.ts';
+import { allMetas, deleteFile, getMeta, weightStore } from './store.ts';
+
+export type { CacheOptions, CacheStats } from './cached-fetch-file.ts';
+
+export interface WeightCache {
+  fetchFile: FetchFile;
+  /** where the files read so far came from (a copy) */
+  stats(): CacheStats;
+  /**
+   * Awaits a load; when it fails, the file its error names is forgotten if it came from the cache
+   * (bytes the loader rejected, a remembered 404 of a required file), and so are the model's
+   * remembered 404s: the next load asks the server again.
+   */
+  guard<T>(load: Promise<T>): Promise<T>;
+}
+
+/**
+ * The cache for one model, or undefined when it is off (`cache: false`, or no IndexedDB here).
+ * `internals` are the tests' knobs (a store of their own, a small chunk size, ...).
+ *
+ * @example
+ * const cache = openWeightCache({ model: 'multilingual-e5-small', cache: { maxBytes: 2e9 } });
+ * const model = await cache.guard(loadModel('multilingual-e5-small', { fetchFile: cache.fetchFile }));
+ */
+export function openWeightCache(
+  o: { model: string; preset?: string; cache?: false | CacheOptions },
+  internals: Partial<CachedFetchFileOptions> = {},
+): WeightCache | undefined {
+  if (o.cache === false || typeof indexedDB === 'undefined') return undefined;
+  const options = checkCacheOptions(o.cache ?? {});
+  const { baseUrl, preset } = resolveSource(o.model, o.preset);
+  const sha256: Record<string, string> = {};
+  for (const file of Object.values(preset?.dtypes ?? {})) {
+    for (const [path, hash] of Object.entries(file?.sha256 ?? {})) sha256[new URL(path, baseUrl).href] = hash;
+  }
+  const store = internals.store ?? weightStore();
+  const key = (url: string) => (preset?.revision ? `${url}@${preset.revision}` : url);
+  const fetchFile = createCachedFetchFile({
+    ...options,
+    model: baseUrl,
+    ...(preset?.revision ? { revision: preset.revision } : {}),
+    sha256,
+    ...internals,
+    store,
+  });
+
+  const forget = async (err: unknown) => {
+    const url = err instanceof ModelLoadError ? err.url : undefined;
+    const named = url ? await getMeta(store, key(url)) : undefined;
+    if (named?.complete) await deleteFile(store, named.key);
+    const remembered = (await allMetas(store)).filter((m) => m.model === baseUrl && m.kind !== 'bytes');
+    for (const m of remembered) await deleteFile(store, m.key);
+  };
+
+  return {
+    fetchFile,
+    stats: () => ({ ...fetchFile.stats }),
+    guard: async (load) => {
+      try {
+        return await load;
+      } catch (err) {
+        await forget(err).catch(() => {});
+        throw err;
+      }
+    },
+  };
+}
+
+function checkCacheOptions(c: CacheOptions): CacheOptions {
+  if (typeof c !== 'object' || c === null) throw new TypeError(`cache must be false or an object of options, got ${JSON.stringify(c)}.`);
+  if (c.maxBytes !== undefined && !(typeof c.maxBytes === 'number' && c.maxBytes >= 0)) {
+    throw new RangeError(`cache.maxBytes must be a number of bytes (>= 0), got ${JSON.stringify(c.maxBytes)}.`);
+  }
+  if (c.verify !== undefined && c.verify !== 'size' && c.verify !== 'full') {
+    throw new RangeError(`cache.verify must be 'size' or 'full', got ${JSON.stringify(c.verify)}.`);
+  }
+  if (c.onQuotaExceeded !== undefined && c.onQuotaExceeded !== 'error' && c.onQuotaExceeded !== 'memory') {
+    throw new RangeError(`cache.onQuotaExceeded must be 'error' or 'memory', got ${JSON.stringify(c.onQuotaExceeded)}.`);
+  }
+  return c;
+}
