@@ -142,6 +142,18 @@ export function checkDtype(dtype: Dtype | undefined, choice: BackendChoice): voi
   );
 }
 
+/**
+ * A batch's hidden states [B, T, H] f32 are bound whole by the pooling kernels: the padded-token
+ * budget is capped so they fit the device's binding limit (ORT's device keeps WebGPU's default
+ * 128 MiB unless the adapter's larger limit was requested).
+ */
+function fitLimits(limits: BatchLimits, spec: ModelSpec, device: GPUDevice | undefined): BatchLimits {
+  if (!device) return limits;
+  const width = Math.max(Number(spec.config.hidden_size) || 0, spec.dimensions, spec.latentAttention?.hiddenDim ?? 0);
+  const fit = Math.floor(device.limits.maxStorageBufferBindingSize / (width * 4));
+  return { ...limits, maxBatchTokens: Math.max(1, Math.min(limits.maxBatchTokens, fit)) };
+}
+
 /** What runs one model on one device: its session and the head after it. Rebuilt after a device loss. */
 interface Runtime {
   session: ModelSession;

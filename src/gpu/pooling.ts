@@ -27,11 +27,14 @@ function checkSizes(a: PoolArgs): void {
   if (a.pooled === a.hidden || a.pooled === a.weights) throw new RangeError('pooled must be a buffer of its own');
 }
 
+/** The hidden states' own bytes: ORT's buffers are bucketed (larger than the tensor), and a whole-buffer binding could pass the device's binding limit. */
+const hiddenBinding = (a: PoolArgs): GPUBufferBinding => ({ buffer: a.hidden, size: a.batch * a.tokens * a.size * 4 });
+
 /** Masked mean over the token axis (kernels/masked-mean.wgsl). */
 export function encodeMaskedMean(enc: Encoding, a: PoolArgs): void {
   checkSizes(a);
   const shape = uniforms(enc, [a.batch, a.tokens, a.size, 0]);
-  dispatch(enc, 'maskedMean', [shape, a.hidden, a.weights, a.pooled], [Math.ceil(a.size / WORKGROUP), a.batch]);
+  dispatch(enc, 'maskedMean', [shape, hiddenBinding(a), a.weights, a.pooled], [Math.ceil(a.size / WORKGROUP), a.batch]);
 }
 
 /**
@@ -44,7 +47,7 @@ export function encodeMaskedMean(enc: Encoding, a: PoolArgs): void {
 export function encodeFirstToken(enc: Encoding, a: PoolArgs): void {
   checkSizes(a);
   const shape = uniforms(enc, [a.batch, a.tokens, a.size, 0]);
-  dispatch(enc, 'firstToken', [shape, a.hidden, a.weights, a.pooled], gridOf(a.batch));
+  dispatch(enc, 'firstToken', [shape, hiddenBinding(a), a.weights, a.pooled], gridOf(a.batch));
 }
 
 /**
@@ -56,5 +59,5 @@ export function encodeFirstToken(enc: Encoding, a: PoolArgs): void {
 export function encodeLastToken(enc: Encoding, a: PoolArgs): void {
   checkSizes(a);
   const shape = uniforms(enc, [a.batch, a.tokens, a.size, 0]);
-  dispatch(enc, 'lastToken', [shape, a.hidden, a.weights, a.pooled], gridOf(a.batch));
+  dispatch(enc, 'lastToken', [shape, hiddenBinding(a), a.weights, a.pooled], gridOf(a.batch));
 }
