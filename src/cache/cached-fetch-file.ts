@@ -33,7 +33,7 @@ import {
 import { chunkCount, chunkSpan, DEFAULT_CHUNK_SIZE, metaProblem } from './integrity.ts';
 import { fileLocks, type LockManagerLike } from './locks.ts';
 import { evictFor } from './manage.ts';
-import { availableBytes, platformStorage, quotaError, type StorageManagerLike } from './quota.ts';
+import { askPersistence, availableBytes, platformStorage, quotaError, type StorageManagerLike } from './quota.ts';
 import { createSha256 } from './sha256.ts';
 import { allMetas, deleteFile, dropChunks, getMeta, putMeta, storedBytes, touchModel, weightStore, type FileMeta, type UseStore } from './store.ts';
 
@@ -303,8 +303,7 @@ export function createCachedFetchFile(options: CachedFetchFileOptions = {}): Cac
         storing = false;
       }
     }
-    if (storing && options.persist && storage?.persist) persisted ??= storage.persist().catch(() => false);
-    await persisted;
+    if (storing && options.persist) await (persisted ??= askPersistence(storage));
     if (!storing) await deleteFile(store, job.key).catch(() => {});
     else if (alreadyStored === 0) {
       // A new file: older revisions of the same URL go, and the record exists before any chunk.

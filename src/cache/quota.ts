@@ -9,10 +9,24 @@ import { StorageQuotaError } from '../errors.ts';
 export interface StorageManagerLike {
   estimate?(): Promise<{ quota?: number; usage?: number }>;
   persist?(): Promise<boolean>;
+  persisted?(): Promise<boolean>;
 }
 
 export function platformStorage(): StorageManagerLike | undefined {
   return (globalThis as { navigator?: { storage?: StorageManagerLike } }).navigator?.storage;
+}
+
+/**
+ * Asks the browser to keep this origin's storage under pressure (navigator.storage.persist());
+ * whether it is kept. persist() exists on the main thread only, not in workers: the client asks
+ * before it starts the worker.
+ */
+export async function askPersistence(storage: StorageManagerLike | undefined = platformStorage()): Promise<boolean> {
+  try {
+    return (await storage?.persisted?.()) || (await storage?.persist?.()) || false;
+  } catch {
+    return false;
+  }
 }
 
 /** Bytes the origin may still store by the browser's estimate; undefined when it cannot say. */

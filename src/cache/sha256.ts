@@ -5,8 +5,13 @@
  * the model in memory for a moment.
  */
 
-/** The SHA-256 of some bytes, as lowercase hex (Web Crypto). */
+/** The SHA-256 of some bytes, as lowercase hex (Web Crypto; in plain JavaScript where there is none: pages not served over HTTPS). */
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  if (!globalThis.crypto?.subtle) {
+    const h = createSha256();
+    h.update(bytes);
+    return h.digest();
+  }
   return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>)));
 }
 

@@ -11,6 +11,7 @@ import type { DeviceRequest } from '../runtime/backend.ts';
 import type { OrtSettings } from '../runtime/ort.ts';
 import type { BatchLimits } from '../engine/batching.ts';
 import type { CacheOptions } from '../cache/weight-cache.ts';
+import { askPersistence } from '../cache/quota.ts';
 import { DisposedError } from '../errors.ts';
 import { callWorker, engineWorker } from './worker.ts';
 
@@ -116,6 +117,8 @@ export async function createEmbedder(options: CreateEmbedderOptions): Promise<Em
     throw new TypeError("createEmbedder needs { model }: a model folder URL or a preset id such as 'multilingual-e5-small'");
   }
   const inWorker = options.worker ?? typeof Worker !== 'undefined';
+  // navigator.storage.persist() exists on the main thread only.
+  if (options.cache && options.cache.persist) await askPersistence();
   if (!inWorker) {
     const { createEmbedderEngine } = await import('../engine/embedder.ts');
     const engine = await createEmbedderEngine({ ...engineOptions(options), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
