@@ -49,18 +49,19 @@ export class DtypeUnsupportedError extends WebGPUEmbedError {}
 
 /**
  * The weight cache has no room for a model file: `needed` bytes, `available` by the browser's
- * storage estimate. Free space (clearCache()), ask for persistent storage (cache: { persist: true }),
- * run from memory without caching (cache: { onQuotaExceeded: 'memory' }) or turn the cache off (cache: false).
+ * storage estimate (undefined when IndexedDB itself refused the write). A ModelLoadError: the
+ * model did not load. Free space (clearCache()), ask for persistent storage (cache: { persist: true }),
+ * load from memory without caching (cache: { onQuotaExceeded: 'memory' }) or turn the cache off (cache: false).
  */
-export class StorageQuotaError extends WebGPUEmbedError {
+export class StorageQuotaError extends ModelLoadError {
   constructor(
     message: string,
+    url?: string,
     readonly needed?: number,
     readonly available?: number,
-    readonly url?: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(message, url, options);
   }
 }
 
@@ -81,3 +82,10 @@ export class EmptyQueryError extends RangeError {
     this.name = 'EmptyQueryError';
   }
 }
+
+/**
+ * A blob given to a vector index's import() / load() is not an index this version reads (no
+ * "WGEI" header, a newer format version, cut short), or its vectors have another size than the
+ * index's dimensions. Rebuild the index with index.add(), or create it with the blob's dimensions.
+ */
+export class IndexFormatError extends WebGPUEmbedError {}

@@ -8,6 +8,12 @@ import type { Diagnosis } from './engine/diagnose.ts';
 export { createEmbedder, embed, releaseSharedEmbedders } from './client/embedder.ts';
 export type { CreateEmbedderOptions, EmbedOptions, Embedder, EmbedderStats, Embeddings } from './client/embedder.ts';
 export type { EmbedderInfo, EmbedProgress } from './engine/embedder.ts';
+export { createReranker, rerank, releaseSharedRerankers } from './client/reranker.ts';
+export type { CreateRerankerOptions, RerankOptions, Reranker, RerankerStats, RerankResult, RerankResults } from './client/reranker.ts';
+export type { HeadMode, RerankerInfo, RerankProgress } from './engine/reranker.ts';
+export type { RerankerKind, RerankerOverrides, RerankTemplate } from './models/rerank.ts';
+export { searchAndRerank } from './client/search.ts';
+export type { SearchAndRerankOptions, SearchResult, SearchResults } from './client/search.ts';
 export type { LoadProgress } from './models/folder.ts';
 export type { ModelOverrides } from './models/spec.ts';
 export type { Dtype, Pooling, Task } from './models/types.ts';
@@ -23,6 +29,8 @@ export {
   DtypeUnsupportedError,
   ModelFileIsHtmlError,
   StorageQuotaError,
+  YesNoTokenError,
+  EmptyQueryError,
 } from './errors.ts';
 export type { Diagnosis } from './engine/diagnose.ts';
 export { listCachedModels, clearCache } from './cache/manage.ts';

@@ -14,6 +14,7 @@
  * server instead (If-None-Match with the stored ETag: 304 keeps the cache).
  */
 import { ModelFileIsHtmlError, ModelFileNotFoundError, ModelLoadError } from '../errors.ts';
+import { createFetchFile } from '../models/fetch-file.ts';
 import type { FetchFile } from '../models/types.ts';
 import { createChunkWriter, readChunks, writeAll, type ChunkWriter } from './chunks.ts';
 import {
@@ -22,8 +23,8 @@ import {
   conditional,
   contentRange,
   discardBody,
-  DownloadCutError,
   ifRange,
+  isDownloadCut,
   isHtml,
   readAll,
   send,
@@ -31,54 +32,12 @@ import {
   type BodyFacts,
 } from './http.ts';
 import { chunkCount, chunkSpan, DEFAULT_CHUNK_SIZE, metaProblem } from './integrity.ts';
-import { fileLocks, type LockManagerLike } from './locks.ts';
+import { fileLocks } from './locks.ts';
 import { evictFor } from './manage.ts';
-import { askPersistence, availableBytes, platformStorage, quotaError, type StorageManagerLike } from './quota.ts';
+import type { CachedFetchFileOptions, CacheStats } from './options.ts';
+import { askPersistence, availableBytes, isQuotaExceeded, platformStorage, quotaError } from './quota.ts';
 import { createSha256 } from './sha256.ts';
 import { allMetas, deleteFile, dropChunks, getMeta, putMeta, storedBytes, touchModel, weightStore, type FileMeta, type UseStore } from './store.ts';
-
-/** The weight cache's options, as an app passes them (`createEmbedder({ cache: { ... } })`). */
-export interface CacheOptions {
-  /** keep the cache under this many bytes by deleting the least recently used models first */
-  maxBytes?: number;
-  /** ask the server whether each file changed (If-None-Match with the stored ETag; 304 keeps the cache): one small request per file */
-  revalidate?: boolean;
-  /** 'size' (default) checks every stored chunk's length on read; 'full' also its SHA-256 */
-  verify?: 'size' | 'full';
-  /** ask the browser to keep the cache under storage pressure (navigator.storage.persist()) before storing */
-  persist?: boolean;
-  /** when storage is short: 'error' (default) throws StorageQuotaError; 'memory' loads the model without caching it */
-  onQuotaExceeded?: 'error' | 'memory';
-}
-
-/** Where one load's files came from. */
-export interface CacheStats {
-  /** files served from the cache (no download) */
-  hits: number;
-  /** files that needed the network (downloaded, resumed or repaired) */
-  misses: number;
-  bytesFromNetwork: number;
-  bytesFromCache: number;
-}
-
-/** The engine's and the tests' knobs besides the public options. */
-export interface CachedFetchFileOptions extends CacheOptions {
-  /** the model folder the files belong to (listing, clearing, eviction); each file's directory by default */
-  model?: string;
-  /** a preset's pinned revision: part of every key */
-  revision?: string;
-  /** SHA-256 (hex) that files must have, by absolute URL */
-  sha256?: Record<string, string>;
-  store?: UseStore;
-  chunkSize?: number;
-  fetch?: typeof fetch;
-  /** Web Locks stand-in; navigator.locks, else an in-process lock, by default */
-  locks?: LockManagerLike;
-  /** navigator.storage stand-in; null: none */
-  storage?: StorageManagerLike | null;
-  /** how many times one call resumes a cut download before giving up (default 2) */
-  retries?: number;
-}
 
 export interface CachedFetchFile extends FetchFile {
   /** counts since this FetchFile was made */
@@ -114,6 +73,9 @@ export function createCachedFetchFile(options: CachedFetchFileOptions = {}): Cac
   const stats: CacheStats = { hits: 0, misses: 0, bytesFromNetwork: 0, bytesFromCache: 0 };
   const touched = new Set<string>();
   let persisted: Promise<unknown> | undefined;
+  // Where IndexedDB cannot be opened (some private modes), files come from the network as they would without a cache.
+  let usable: Promise<boolean> | undefined;
+  const network = createFetchFile(fetchImpl);
 
   const touch = async (job: Job) => {
     if (touched.has(job.model)) return;
@@ -268,7 +230,7 @@ export function createCachedFetchFile(options: CachedFetchFileOptions = {}): Cac
             }
           });
         } catch (err) {
-          if (!(err instanceof DownloadCutError) || job.signal?.aborted || ++cuts > retries) throw err;
+          if (!isDownloadCut(err) || job.signal?.aborted || ++cuts > retries) throw err;
         }
       }
       if (pending) await discardBody(pending);
@@ -293,7 +255,7 @@ export function createCachedFetchFile(options: CachedFetchFileOptions = {}): Cac
     };
     let storing = true;
     if (options.maxBytes !== undefined) {
-      storing = meta.size <= options.maxBytes && (await evictFor(store, needed, options.maxBytes, job.model));
+      storing = meta.size <= options.maxBytes && (await evictFor(store, needed, options.maxBytes, job.model).catch(() => false));
     }
     if (storing && needed > 0) {
       const available = await availableBytes(storage);
@@ -304,12 +266,18 @@ export function createCachedFetchFile(options: CachedFetchFileOptions = {}): Cac
       }
     }
     if (storing && options.persist) await (persisted ??= askPersistence(storage));
-    if (!storing) await deleteFile(store, job.key).catch(() => {});
-    else if (alreadyStored === 0) {
+    if (storing && alreadyStored === 0) {
       // A new file: older revisions of the same URL go, and the record exists before any chunk.
-      await dropOtherRevisions(job);
-      await putMeta(store, meta);
+      try {
+        await dropOtherRevisions(job);
+        await putMeta(store, meta);
+      } catch (err) {
+        const outcome = isQuotaExceeded(err) ? onNoRoom(err) : 'memory';
+        if (outcome !== 'memory') throw outcome;
+        storing = false;
+      }
     }
+    if (!storing) await deleteFile(store, job.key).catch(() => {});
     return createChunkWriter(store, meta, buffer, storing, (cause) => onNoRoom(cause));
   };
 
@@ -372,8 +340,14 @@ export function createCachedFetchFile(options: CachedFetchFileOptions = {}): Cac
       onBytes,
       pin: options.sha256?.[url],
     };
+    if (!(await (usable ??= getMeta(store, '').then(() => true, () => false)))) {
+      const bytes = await network(url, opts);
+      stats.misses++;
+      stats.bytesFromNetwork += bytes.length;
+      return bytes;
+    }
     if (!options.revalidate) {
-      const bytes = await fromStore(job, await getMeta(store, job.key).catch(() => undefined));
+      const bytes = await fromStore(job, await getMeta(store, job.key));
       if (bytes) return bytes;
     }
     return withLock(job.key, signal, () => underLock(job));

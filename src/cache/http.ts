@@ -88,13 +88,27 @@ export async function discardBody(res: Response): Promise<void> {
   await res.body?.cancel().catch(() => {});
 }
 
-/** A body ended before its announced length, or its connection broke: the bytes so far are good, the rest may come with a Range request. */
-export class DownloadCutError extends ModelLoadError {}
+const cuts = new WeakSet<Error>();
+
+/**
+ * A body that ended before its announced length, or whose connection broke: the bytes so far are
+ * good, the rest may come with a Range request. A plain ModelLoadError to the caller (a class of
+ * its own would not keep its identity across the worker boundary), marked for the resume logic.
+ */
+function cutError(message: string, url: string, cause?: unknown): ModelLoadError {
+  const err = new ModelLoadError(message, url, cause === undefined ? undefined : { cause });
+  cuts.add(err);
+  return err;
+}
+
+export function isDownloadCut(err: unknown): boolean {
+  return err instanceof Error && cuts.has(err);
+}
 
 /**
  * Reads a body into buffer[from, end): `onData(position)` after each piece (it may return a
  * promise: reading waits for it, which is how the chunk writer holds the download back). Throws
- * DownloadCutError when the body breaks or ends early, ModelLoadError when it runs past `end`.
+ * a cut error (isDownloadCut) when the body breaks or ends early, ModelLoadError when it runs past `end`.
  */
 export async function streamInto(
   url: string,
@@ -121,9 +135,7 @@ export async function streamInto(
           piece = await reader.read();
         } catch (err) {
           if (signal?.aborted) throw signal.reason;
-          throw new DownloadCutError(`The download of ${url} failed after ${at} bytes (${errorText(err)}): check the network connection and try again.`, url, {
-            cause: err,
-          });
+          throw cutError(`The download of ${url} failed after ${at} bytes (${errorText(err)}): check the network connection and try again.`, url, err);
         }
         if (piece.done) break;
         if (at + piece.value.length > end) throw tooLong(url, end);
@@ -138,7 +150,7 @@ export async function streamInto(
       reader.releaseLock();
     }
   }
-  if (at < end) throw new DownloadCutError(`The download of ${url} was cut short: got ${at} of ${end} bytes. Try again.`, url);
+  if (at < end) throw cutError(`The download of ${url} was cut short: got ${at} of ${end} bytes. Try again.`, url);
 }
 
 /** A body of unknown length (no Content-Length, or a content encoding), read whole. */

@@ -9,7 +9,6 @@ import { StorageQuotaError } from '../errors.ts';
 export interface StorageManagerLike {
   estimate?(): Promise<{ quota?: number; usage?: number }>;
   persist?(): Promise<boolean>;
-  persisted?(): Promise<boolean>;
 }
 
 export function platformStorage(): StorageManagerLike | undefined {
@@ -23,7 +22,7 @@ export function platformStorage(): StorageManagerLike | undefined {
  */
 export async function askPersistence(storage: StorageManagerLike | undefined = platformStorage()): Promise<boolean> {
   try {
-    return (await storage?.persisted?.()) || (await storage?.persist?.()) || false;
+    return (await storage?.persist?.()) ?? false;
   } catch {
     return false;
   }
@@ -51,9 +50,9 @@ export function quotaError(url: string, needed: number, available: number | unde
   return new StorageQuotaError(
     `Not enough storage to cache ${url}: it needs ${mb(needed)} and ${have}. Free space with clearCache() (or a smaller cache: { maxBytes }), ` +
       `ask for persistent storage with cache: { persist: true }, or load without caching with cache: { onQuotaExceeded: 'memory' } or cache: false.`,
+    url,
     needed,
     available,
-    url,
     cause === undefined ? undefined : { cause },
   );
 }

@@ -7,10 +7,11 @@
 import { ModelLoadError } from '../errors.ts';
 import { resolveSource } from '../models/source.ts';
 import type { FetchFile } from '../models/types.ts';
-import { createCachedFetchFile, type CachedFetchFileOptions, type CacheOptions, type CacheStats } from './cached-fetch-file.ts';
+import { createCachedFetchFile } from './cached-fetch-file.ts';
+import type { CachedFetchFileOptions, CacheOptions, CacheStats } from './options.ts';
 import { allMetas, deleteFile, getMeta, weightStore } from './store.ts';
 
-export type { CacheOptions, CacheStats } from './cached-fetch-file.ts';
+export type { CacheOptions, CacheStats } from './options.ts';
 
 export interface WeightCache {
   fetchFile: FetchFile;

@@ -74,6 +74,11 @@ export interface EmbedderStats {
 export interface Embedder {
   readonly info: EmbedderInfo;
   embed(texts: string[], options?: EmbedOptions): Promise<Embeddings>;
+  /**
+   * Tokens per text as embed() with these options would see it (prompt and special tokens
+   * included, before any cut at info.maxTokens): for fitting passages to the model.
+   */
+  countTokens(texts: string[], options?: Pick<EmbedOptions, 'task' | 'instruction'>): Promise<number[]>;
   /** what the engine holds and read back, for benchmarks and leak checks */
   stats(): Promise<EmbedderStats>;
   dispose(): Promise<void>;
@@ -125,6 +130,7 @@ export async function createEmbedder(options: CreateEmbedderOptions): Promise<Em
     return {
       info: engine.info,
       embed: async (texts, o = {}) => toEmbeddings(await engine.embed(texts, o)),
+      countTokens: async (texts, o = {}) => engine.countTokens(texts, o),
       stats: async () => ({ liveGpuBuffers: engine.liveGpuBuffers, lastReadbackBytes: engine.lastReadbackBytes }),
       dispose: () => engine.dispose(),
     };
@@ -141,6 +147,10 @@ export async function createEmbedder(options: CreateEmbedderOptions): Promise<Em
     embed: async (texts, o = {}) => {
       if (disposed) throw new DisposedError('this embedder was disposed; create a new one with createEmbedder()');
       return toEmbeddings(await callWorker((api) => api.embed(id, texts, callOptions(o), o.signal, o.onProgress ? proxy(o.onProgress) : undefined), w));
+    },
+    countTokens: async (texts, o = {}) => {
+      if (disposed) throw new DisposedError('this embedder was disposed; create a new one with createEmbedder()');
+      return callWorker((api) => api.countTokens(id, texts, { ...(o.task ? { task: o.task } : {}), ...(o.instruction !== undefined ? { instruction: o.instruction } : {}) }), w);
     },
     stats: () => callWorker((api) => api.stats(id), w),
     dispose: async () => {

@@ -90,6 +90,8 @@ export interface EmbedderInfo {
 export interface EmbedderEngine {
   readonly info: EmbedderInfo;
   embed(texts: readonly string[], opts?: EmbedCallOptions): Promise<EmbedBatchResult>;
+  /** tokens per text as embed() would see it (prompt and special tokens included, before any cut) */
+  countTokens(texts: readonly string[], opts?: Pick<EmbedCallOptions, 'task' | 'instruction'>): number[];
   dispose(): Promise<void>;
   /** GPU scratch buffers alive now (0 after dispose) */
   readonly liveGpuBuffers: number;
@@ -298,6 +300,12 @@ class Embedder implements EmbedderEngine {
       truncated: prepared.flatMap((p, i) => (p.truncated && o.longText !== 'chunk' ? [i] : [])),
       tokens: prepared.map((p) => p.fullLength),
     };
+  }
+
+  countTokens(texts: readonly string[], o: Pick<EmbedCallOptions, 'task' | 'instruction'> = {}): number[] {
+    if (this.disposed) throw new DisposedError('this embedder was disposed; create a new one with createEmbedder()');
+    const opts = { ...(o.task ? { task: o.task } : {}), ...(o.instruction !== undefined ? { instruction: o.instruction } : {}) };
+    return prepareTexts(this.model, texts, opts).map((p) => p.fullLength);
   }
 
   private async runBatch(texts: PreparedText[], dims: number, signal?: AbortSignal): Promise<Float32Array> {

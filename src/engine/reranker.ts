@@ -6,6 +6,7 @@
  * head is beyond that edit, the full logits are computed and the kernel reads the two it needs.
  * Shares the worker, the ORT environment, its GPUDevice and the global run lock with the embedder.
  */
+import { openWeightCache, type CacheOptions, type CacheStats } from '../cache/weight-cache.ts';
 import { DisposedError, GpuDeviceLostError, ModelLoadError } from '../errors.ts';
 import { loadModel, type LoadProgress } from '../models/folder.ts';
 import { HeadEditUnsupported, pruneLmHead } from '../models/lm-head.ts';
@@ -42,6 +43,8 @@ export interface RerankerEngineOptions {
   device?: DeviceRequest;
   dtype?: Dtype;
   fetchFile?: FetchFile;
+  /** the IndexedDB weight cache: on by default where IndexedDB exists, off in Node; false turns it off (ignored with fetchFile) */
+  cache?: false | CacheOptions;
   onProgress?: (e: RerankProgress) => void;
   limits?: Partial<BatchLimits>;
   ort?: OrtSettings;
@@ -91,6 +94,8 @@ export interface RerankerInfo {
   positiveLabel?: number;
   defaultInstruction?: string;
   template?: RerankTemplate;
+  /** where this load's files came from (the weight cache); absent when the cache is off */
+  cache?: CacheStats;
 }
 
 export interface RerankerEngine {
@@ -117,19 +122,25 @@ export async function createRerankerEngine(opts: RerankerEngineOptions): Promise
   const { kind, template, defaultInstruction, yesToken, noToken, positiveLabel, ...modelOverrides } = opts.overrides ?? {};
   const rerankOverrides: RerankerOverrides = { kind, template, defaultInstruction, yesToken, noToken, positiveLabel };
   for (const k of Object.keys(rerankOverrides) as (keyof RerankerOverrides)[]) if (rerankOverrides[k] === undefined) delete rerankOverrides[k];
-  const load = (signal?: AbortSignal) =>
-    loadModel(opts.model, {
+  // The same weight cache as the embedder's (src/cache): a warm load makes no request.
+  const cache = opts.fetchFile ? undefined : openWeightCache(opts);
+  const fetchFile = opts.fetchFile ?? cache?.fetchFile;
+  const load = (signal?: AbortSignal) => {
+    const loading = loadModel(opts.model, {
       ...modelOverrides,
       ...(opts.preset ? { preset: opts.preset } : {}),
       ...(opts.dtype ? { dtype: opts.dtype } : { dtypeOrder: dtypeOrderFor(choice) }),
-      ...(opts.fetchFile ? { fetchFile: opts.fetchFile } : {}),
+      ...(fetchFile ? { fetchFile } : {}),
       ...(signal ? { signal } : {}),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     });
+    return cache ? cache.guard(loading) : loading;
+  };
   const model = await load(opts.signal);
+  const loadStats = cache?.stats();
   const rs = rerankerSpec(model, rerankOverrides, opts.preset);
   const runtime = await buildRuntime(model, rs, choice.backend, head);
-  return new Reranker(model, rs, runtime, choice, { ...DEFAULT_LIMITS, ...opts.limits }, head, load);
+  return new Reranker(model, rs, runtime, choice, { ...DEFAULT_LIMITS, ...opts.limits }, head, load, loadStats);
 }
 
 /** One model on one device: its session, how its logits read, and the GPU head. Rebuilt after a device loss. */
@@ -206,6 +217,7 @@ class Reranker implements RerankerEngine {
     private readonly limits: BatchLimits,
     private readonly mode: HeadMode,
     private readonly reload: (signal?: AbortSignal) => Promise<LoadedModel>,
+    cacheStats?: CacheStats,
   ) {
     const { spec } = model;
     this.info = {
@@ -224,6 +236,7 @@ class Reranker implements RerankerEngine {
       ...(rs.kind === 'cross-encoder' && rs.labels === 2 ? { positiveLabel: rs.positiveLabel! } : {}),
       ...(rs.defaultInstruction !== undefined ? { defaultInstruction: rs.defaultInstruction } : {}),
       ...(rs.template ? { template: rs.template } : {}),
+      ...(cacheStats ? { cache: cacheStats } : {}),
     };
     this.watchDevice();
     forgetWeights(model);

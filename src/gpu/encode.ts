@@ -104,15 +104,16 @@ export function gridOf(count: number): [number, number] {
 
 /**
  * Binds buffers (whole, or a range as a GPUBufferBinding) to @binding(0..n-1) of group 0 in
- * order and dispatches the kernel.
+ * order and dispatches the kernel (with its `override` constants, if given).
  */
 export function dispatch(
   enc: Encoding,
   kernel: KernelName,
   buffers: (GPUBuffer | GPUBufferBinding)[],
   workgroups: [number, number?, number?],
+  constants?: Record<string, number>,
 ): void {
-  const pipeline = pipelineFor(enc.device, kernel);
+  const pipeline = pipelineFor(enc.device, kernel, constants);
   const bindGroup = enc.device.createBindGroup({
     layout: pipeline.getBindGroupLayout(0),
     entries: buffers.map((b, binding) => ({ binding, resource: 'buffer' in b ? b : { buffer: b } })),

@@ -4,16 +4,21 @@
  */
 import { KERNELS, type KernelName } from './kernels.ts';
 
-const cache = new WeakMap<GPUDevice, Map<KernelName, GPUComputePipeline>>();
+const cache = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
 
-export function pipelineFor(device: GPUDevice, kernel: KernelName): GPUComputePipeline {
+/**
+ * `constants` sets a kernel's WGSL `override` values (a per-device choice, such as the index
+ * scan's lanes per row); each set is its own cache entry.
+ */
+export function pipelineFor(device: GPUDevice, kernel: KernelName, constants?: Record<string, number>): GPUComputePipeline {
   let perDevice = cache.get(device);
   if (!perDevice) cache.set(device, (perDevice = new Map()));
-  let pipeline = perDevice.get(kernel);
+  const key = constants ? `${kernel} ${JSON.stringify(constants)}` : kernel;
+  let pipeline = perDevice.get(key);
   if (!pipeline) {
     const module = device.createShaderModule({ label: kernel, code: KERNELS[kernel] });
-    pipeline = device.createComputePipeline({ label: kernel, layout: 'auto', compute: { module, entryPoint: 'main' } });
-    perDevice.set(kernel, pipeline);
+    pipeline = device.createComputePipeline({ label: kernel, layout: 'auto', compute: { module, entryPoint: 'main', ...(constants ? { constants } : {}) } });
+    perDevice.set(key, pipeline);
   }
   return pipeline;
 }

@@ -191,53 +191,52 @@ export function pruneLmHead(onnx: Uint8Array, opts: LmHeadEditOptions): LmHeadEd
   }
 
   // ---- the rewritten node list, then dead code out (backwards: nodes are in topological order)
-  const nodeList: { entry: number; node: OnnxNode; fresh: boolean }[] = [];
+  const nodeList: { entry: number; node: OnnxNode; fresh: boolean; keep: boolean }[] = [];
   entries.forEach((e, i) => {
     if (e.kind !== 'node') return;
     const r = replicas.get(i);
-    if (r) r.forEach((n) => nodeList.push({ entry: i, node: n, fresh: true }));
-    else if (!found.chain.some((s) => s.entry === i)) nodeList.push({ entry: i, node: e.node, fresh: false });
+    if (r) r.forEach((n) => nodeList.push({ entry: i, node: n, fresh: true, keep: true }));
+    else nodeList.push({ entry: i, node: e.node, fresh: false, keep: true });
   });
   const live = new Set<string>(keptOutputs);
-  const keep = new Array<boolean>(nodeList.length).fill(true);
   if (!hasSubgraphs) {
     for (let k = nodeList.length - 1; k >= 0; k--) {
-      const n = nodeList[k]!.node;
-      keep[k] = n.outputs.some((o) => live.has(o));
-      if (keep[k]) for (const x of n.inputs) if (x) live.add(x);
+      const n = nodeList[k]!;
+      n.keep = n.node.outputs.some((o) => live.has(o));
+      if (n.keep) for (const x of n.node.inputs) if (x) live.add(x);
     }
   } else {
+    // A subgraph may read any outer value without naming it as an input: keep every node and initializer.
     for (const { node: n } of nodeList) for (const x of n.inputs) if (x) live.add(x);
   }
+  const byEntry = new Map<number, typeof nodeList>();
+  for (const n of nodeList) byEntry.set(n.entry, [...(byEntry.get(n.entry) ?? []), n]);
+  const changed = new Set([...headNode.outputs, ...found.chain.flatMap((s) => s.node.outputs)]);
+  const initializerGone = (name: string) => !hasSubgraphs && !live.has(name) && consts.has(name);
 
   const out: { no: number; bytes: Uint8Array | ProtoWriter }[] = [];
-  let removedNodes = entries.filter((e) => e.kind === 'node').length;
+  let removedNodes = 0;
   let removedInitializerBytes = 0;
-  let emittedNodesFor = -1;
   entries.forEach((e, i) => {
     const original = view.bytes.subarray(e.field.start, e.field.end);
     if (e.kind === 'node') {
-      if (emittedNodesFor === i) return;
-      emittedNodesFor = i;
-      nodeList.forEach((n, k) => {
-        if (n.entry !== i || !keep[k]) return;
-        if (n.fresh) out.push({ no: 1, bytes: encodeNode(n.node) });
-        else {
-          out.push({ no: 1, bytes: original });
-          removedNodes--;
-        }
-      });
+      for (const n of byEntry.get(i) ?? []) {
+        if (n.keep) out.push({ no: 1, bytes: n.fresh ? encodeNode(n.node) : original });
+        else if (!n.fresh) removedNodes++;
+      }
+      if (replicas.has(i)) removedNodes++; // the head, or a step after it, replaced
     } else if (e.kind === 'initializer') {
-      if (live.has(e.tensor.name) || hasSubgraphs) out.push({ no: 5, bytes: original });
-      else removedInitializerBytes += e.field.to - e.field.from;
+      if (initializerGone(e.tensor.name)) removedInitializerBytes += e.field.to - e.field.from;
+      else out.push({ no: 5, bytes: original });
+    } else if (e.kind === 'input') {
+      // Older exports list initializers among the inputs too: a removed one must not be asked for.
+      if (!initializerGone(e.info.name)) out.push({ no: 11, bytes: original });
     } else if (e.kind === 'output') {
       if (e.info.name === outputName) out.push({ no: 12, bytes: newOutput });
       else if (keptOutputs.has(e.info.name)) out.push({ no: 12, bytes: original });
     } else if (e.kind === 'value_info') {
-      // Shapes of values that are gone, or that changed (the chain's), would mislead ORT.
-      if (live.has(e.info.name) && !found.chain.some((s) => s.node.outputs.includes(e.info.name)) && !headNode.outputs.includes(e.info.name)) {
-        out.push({ no: 13, bytes: original });
-      }
+      // Shapes of values that are gone, or that changed (the head's and the chain's), would mislead ORT.
+      if (live.has(e.info.name) && !changed.has(e.info.name)) out.push({ no: 13, bytes: original });
     } else {
       out.push({ no: e.field.no, bytes: original });
     }

@@ -2,6 +2,7 @@
 import { expose, proxy, transfer } from 'comlink';
 import { diagnose } from '../engine/diagnose.ts';
 import { createEmbedderEngine, type EmbedCallOptions, type EmbedderEngine, type EmbedderEngineOptions, type EmbedProgress } from '../engine/embedder.ts';
+import { createRerankerEngine, type RerankCallOptions, type RerankerEngine, type RerankerEngineOptions, type RerankProgress } from '../engine/reranker.ts';
 import { DisposedError } from '../errors.ts';
 import { registerTransferHandlers } from './protocol.ts';
 
@@ -13,13 +14,23 @@ registerTransferHandlers();
 export type WorkerEmbedderOptions = Omit<EmbedderEngineOptions, 'onProgress' | 'fetchFile' | 'signal'>;
 export type WorkerEmbedOptions = Omit<EmbedCallOptions, 'onProgress' | 'signal'>;
 
+export type WorkerRerankerOptions = Omit<RerankerEngineOptions, 'onProgress' | 'fetchFile' | 'signal'>;
+export type WorkerRerankOptions = Omit<RerankCallOptions, 'onProgress' | 'signal'>;
+
 const embedders = new Map<number, EmbedderEngine>();
+const rerankers = new Map<number, RerankerEngine>();
 let nextId = 1;
 
 function embedder(id: number): EmbedderEngine {
   const e = embedders.get(id);
   if (!e) throw new DisposedError('this embedder was disposed (or its worker restarted); create a new one with createEmbedder()');
   return e;
+}
+
+function reranker(id: number): RerankerEngine {
+  const r = rerankers.get(id);
+  if (!r) throw new DisposedError('this reranker was disposed (or its worker restarted); create a new one with createReranker()');
+  return r;
 }
 
 const api = {
@@ -37,6 +48,10 @@ const api = {
     return transfer(r, [r.data.buffer]);
   },
 
+  countTokens(id: number, texts: string[], opts: Pick<WorkerEmbedOptions, 'task' | 'instruction'> = {}) {
+    return embedder(id).countTokens(texts, opts);
+  },
+
   stats(id: number) {
     const e = embedder(id);
     return { liveGpuBuffers: e.liveGpuBuffers, lastReadbackBytes: e.lastReadbackBytes };
@@ -46,6 +61,29 @@ const api = {
     const e = embedders.get(id);
     embedders.delete(id);
     await e?.dispose();
+  },
+
+  async createReranker(opts: WorkerRerankerOptions, signal?: AbortSignal, onProgress?: (e: RerankProgress) => void) {
+    const engine = await createRerankerEngine({ ...opts, ...(signal ? { signal } : {}), ...(onProgress ? { onProgress } : {}) });
+    const id = nextId++;
+    rerankers.set(id, engine);
+    return { id, info: engine.info };
+  },
+
+  async rerank(id: number, query: string, documents: string[], opts: WorkerRerankOptions = {}, signal?: AbortSignal, onProgress?: (e: RerankProgress) => void) {
+    const r = await reranker(id).rerank(query, documents, { ...opts, ...(signal ? { signal } : {}), ...(onProgress ? { onProgress } : {}) });
+    return transfer(r, [r.scores.buffer]);
+  },
+
+  rerankerStats(id: number) {
+    const r = reranker(id);
+    return { liveGpuBuffers: r.liveGpuBuffers, lastReadbackBytes: r.lastReadbackBytes, lastOutputBytes: r.lastOutputBytes };
+  },
+
+  async disposeReranker(id: number) {
+    const r = rerankers.get(id);
+    rerankers.delete(id);
+    await r?.dispose();
   },
 };
 

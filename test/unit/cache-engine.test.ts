@@ -9,7 +9,10 @@ import { createStore } from 'idb-keyval';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getMeta } from '../../src/cache/store.ts';
 import { openWeightCache } from '../../src/cache/weight-cache.ts';
-import { ModelLoadError } from '../../src/errors.ts';
+import { expose, wrap } from 'comlink';
+import { ModelLoadError, StorageQuotaError } from '../../src/errors.ts';
+import { quotaError } from '../../src/cache/quota.ts';
+import { registerTransferHandlers } from '../../src/worker/protocol.ts';
 import { loadModel, type LoadProgress } from '../../src/models/folder.ts';
 import { createEmbedder, listCachedModels, clearCache } from '../../src/index.ts';
 import { sha256, startRangeServer, type RangeServer } from './helpers/range-server.ts';
@@ -99,5 +102,20 @@ describe('the engine with the cache on (in-process, wasm)', () => {
     await off.dispose();
     await clearCache(folder);
     expect(await listCachedModels()).toEqual([]);
+  });
+});
+
+describe('StorageQuotaError across the worker boundary', () => {
+  it('keeps its class, its message and the bytes needed and available', async () => {
+    registerTransferHandlers();
+    const { port1, port2 } = new MessageChannel();
+    expose({ fail: () => Promise.reject(quotaError('https://x/m/onnx/model.onnx', 600e6, 100e6)) }, port1 as unknown as Worker);
+    const remote = wrap<{ fail(): Promise<void> }>(port2 as unknown as Worker);
+    const e = await remote.fail().catch((x: unknown) => x);
+    port1.close();
+    port2.close();
+    expect(e).toBeInstanceOf(StorageQuotaError);
+    expect(e).toMatchObject({ needed: 600e6, available: 100e6, url: 'https://x/m/onnx/model.onnx' });
+    expect((e as Error).message).toMatch(/needs 600\.0 MB and 100\.0 MB is available/);
   });
 });

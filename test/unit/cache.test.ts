@@ -7,7 +7,8 @@
 import 'fake-indexeddb/auto';
 import { createStore, get, set, type UseStore } from 'idb-keyval';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createCachedFetchFile, type CachedFetchFileOptions } from '../../src/cache/cached-fetch-file.ts';
+import { createCachedFetchFile } from '../../src/cache/cached-fetch-file.ts';
+import type { CachedFetchFileOptions } from '../../src/cache/options.ts';
 import type { LockManagerLike } from '../../src/cache/locks.ts';
 import { clearCache, listCachedModels } from '../../src/cache/manage.ts';
 import { createSha256 } from '../../src/cache/sha256.ts';
@@ -112,6 +113,14 @@ describe('storing and reading', () => {
     await expect(cached()(missing)).rejects.toBeInstanceOf(ModelFileNotFoundError);
     await expect(cached()(page)).rejects.toBeInstanceOf(ModelFileIsHtmlError);
     expect(server.log).toEqual([]);
+  });
+
+  it('loads from the network as if there were no cache where IndexedDB cannot be opened', async () => {
+    const { url, bytes } = serve('/m/onnx/model.onnx', 3000);
+    const broken: UseStore = () => Promise.reject(new DOMException('A mutation operation was attempted on a database that did not allow mutations.', 'InvalidStateError'));
+    const f = createCachedFetchFile({ store: broken, storage: null });
+    expect(await f(url)).toEqual(bytes);
+    expect(f.stats).toMatchObject({ misses: 1, bytesFromNetwork: 3000 });
   });
 
   it('does not store a server error', async () => {

@@ -262,6 +262,39 @@ describe('each kind of LM head an export may have', () => {
   });
 });
 
+describe('where the head weight lies', () => {
+  it('in an external data file (the kept rows come inline; the edited model needs the file no more)', async () => {
+    const W = floats(H * V, 12);
+    const inline = model([{ op: 'MatMul', inputs: ['hidden', 'W'], outputs: ['logits'] }], [f32('W', [H, V], W)]);
+    const ext = onnx.TensorProto.create({
+      name: 'W',
+      dataType: DT.FLOAT,
+      dims: [H, V],
+      dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+      externalData: [{ key: 'location', value: 'model.onnx_data' }, { key: 'offset', value: '64' }, { key: 'length', value: String(H * V * 4) }],
+    });
+    const external = model([{ op: 'MatMul', inputs: ['hidden', 'W'], outputs: ['logits'] }], [ext]);
+    const file = new Uint8Array(64 + H * V * 4);
+    file.set(bytesOf(W), 64);
+    expect(() => pruneLmHead(external, { rows: ROWS })).toThrow(/model\.onnx_data, which was not loaded/);
+    const edit = pruneLmHead(external, { rows: ROWS, externalData: [{ path: 'onnx/model.onnx_data', data: file }] });
+    const x = new ort.Tensor('float32', floats(2 * 3 * H, 13), [2, 3, H]);
+    const a = await ort.InferenceSession.create(pruneLmHead(inline, { rows: ROWS }).onnx);
+    const b = await ort.InferenceSession.create(edit.onnx);
+    expect(Array.from((await b.run({ hidden: x }))['logits']!.data as Float32Array)).toEqual(Array.from((await a.run({ hidden: x }))['logits']!.data as Float32Array));
+  });
+
+  it('listed among the graph inputs too (older exports): the removed weight is not asked for', async () => {
+    const bytes = model([{ op: 'MatMul', inputs: ['hidden', 'W'], outputs: ['logits'] }], [f32('W', [H, V], floats(H * V, 14))]);
+    const m = onnx.ModelProto.decode(bytes);
+    m.graph!.input!.push(onnx.ValueInfoProto.create({ name: 'W', type: { tensorType: { elemType: DT.FLOAT, shape: { dim: [{ dimValue: H }, { dimValue: V }] } } } }));
+    const withInput = onnx.ModelProto.encode(m).finish();
+    const s = await ort.InferenceSession.create(pruneLmHead(withInput, { rows: ROWS }).onnx);
+    expect(s.inputNames).toEqual(['hidden']);
+    await expectPrunedMatches(withInput);
+  });
+});
+
 describe('what the edit refuses (the engine then keeps the full logits)', () => {
   const W = () => f32('W', [H, V], floats(H * V, 1));
 

@@ -71,6 +71,16 @@ export async function meta(name: string, file: string): Promise<{ complete: bool
   return get(['file', new URL(file, fixtureUrl(name)).href], store());
 }
 
-export async function persisted(): Promise<boolean> {
-  return navigator.storage.persisted();
+/** load(), counting the calls to navigator.storage.persist() it makes. */
+export async function loadCountingPersist(name: string, cache: CacheOptions): Promise<{ asked: number; persisted: boolean; error?: unknown }> {
+  const storage = navigator.storage;
+  const original = storage.persist.bind(storage);
+  let asked = 0;
+  storage.persist = () => (asked++, original());
+  try {
+    const r = await load(name, cache);
+    return { asked, persisted: await storage.persisted(), ...(r.error ? { error: r.error } : {}) };
+  } finally {
+    storage.persist = original;
+  }
 }
