@@ -14,6 +14,9 @@ export type { HeadMode, RerankerInfo, RerankProgress } from './engine/reranker.t
 export type { RerankerKind, RerankerOverrides, RerankTemplate } from './models/rerank.ts';
 export { searchAndRerank } from './client/search.ts';
 export type { SearchAndRerankOptions, SearchResult, SearchResults } from './client/search.ts';
+export { createIndex } from './vector-index/index.ts';
+export type { AddOptions, CreateIndexOptions, IndexDocument, IndexEmbedder, IndexProgress, IndexSearchOptions, IndexStats, SearchHit, VectorIndex, VectorStorage } from './vector-index/index.ts';
+export { deleteSavedIndex, listSavedIndexes } from './vector-index/persist.ts';
 export type { LoadProgress } from './models/folder.ts';
 export type { ModelOverrides } from './models/spec.ts';
 export type { Dtype, Pooling, Task } from './models/types.ts';
@@ -31,6 +34,7 @@ export {
   StorageQuotaError,
   YesNoTokenError,
   EmptyQueryError,
+  IndexFormatError,
 } from './errors.ts';
 export type { Diagnosis } from './engine/diagnose.ts';
 export { listCachedModels, clearCache } from './cache/manage.ts';
