@@ -8,11 +8,11 @@ import type { EmbedBatchResult, EmbedCallOptions, EmbedderEngineOptions, Embedde
 import type { ModelOverrides } from '../models/spec.ts';
 import type { Dtype, Task } from '../models/types.ts';
 import type { DeviceRequest } from '../runtime/backend.ts';
-import type { OrtSettings } from '../runtime/ort.ts';
 import type { BatchLimits } from '../engine/batching.ts';
 import type { CacheOptions } from '../cache/weight-cache.ts';
 import { askPersistence } from '../cache/quota.ts';
 import { DisposedError } from '../errors.ts';
+import { engineLoadOptions, SharedInstances, splitOptions } from './options.ts';
 import { callWorker, engineWorker } from './worker.ts';
 
 export interface CreateEmbedderOptions {
@@ -90,18 +90,7 @@ function toEmbeddings(r: EmbedBatchResult): Embeddings {
 }
 
 function engineOptions(o: CreateEmbedderOptions): Omit<EmbedderEngineOptions, 'onProgress'> {
-  const ort: OrtSettings = { ...(o.wasmPaths ? { wasmPaths: o.wasmPaths } : {}), ...(o.numThreads ? { numThreads: o.numThreads } : {}) };
-  return {
-    model: o.model,
-    ...(o.preset ? { preset: o.preset } : {}),
-    ...(o.overrides ? { overrides: o.overrides } : {}),
-    ...(o.device ? { device: o.device } : {}),
-    ...(o.dtype ? { dtype: o.dtype } : {}),
-    ...(o.limits ? { limits: o.limits } : {}),
-    ...(o.cache !== undefined ? { cache: o.cache } : {}),
-    ...(o.signal ? { signal: o.signal } : {}),
-    ort,
-  };
+  return engineLoadOptions(o);
 }
 
 function callOptions(o: EmbedOptions): Omit<EmbedCallOptions, 'onProgress' | 'signal'> {
@@ -161,7 +150,8 @@ export async function createEmbedder(options: CreateEmbedderOptions): Promise<Em
   };
 }
 
-const shared = new Map<string, Promise<Embedder>>();
+const shared = new SharedInstances<Embedder>();
+const LOAD_KEYS = ['model', 'preset', 'overrides', 'device', 'dtype', 'worker', 'wasmPaths', 'numThreads', 'limits', 'cache'] as const;
 
 /**
  * Embeds texts with a model, loading it on first use and keeping it for later calls with the
@@ -174,23 +164,12 @@ export async function embed(texts: string[], options: EmbedOptions & Omit<Create
   if (!options || typeof options.model !== 'string' || !options.model) {
     throw new TypeError("embed(texts, { model }) needs a model: a model folder URL or a preset id such as 'multilingual-e5-small'");
   }
-  const { model, preset, overrides, device, dtype, worker, wasmPaths, numThreads, limits, cache, ...call } = options;
-  const create: CreateEmbedderOptions = { model, preset, overrides, device, dtype, worker, wasmPaths, numThreads, limits, cache };
-  for (const k of Object.keys(create) as (keyof CreateEmbedderOptions)[]) if (create[k] === undefined) delete create[k];
-  const key = JSON.stringify(create);
-  let embedder = shared.get(key);
-  if (!embedder) {
-    const created = createEmbedder({ ...create, ...(call.onProgress ? { onProgress: call.onProgress } : {}) });
-    shared.set(key, created);
-    created.catch(() => shared.delete(key));
-    embedder = created;
-  }
-  return (await embedder).embed(texts, call);
+  const { load, call } = splitOptions(options, LOAD_KEYS);
+  const embedder = await shared.get(load, () => createEmbedder({ ...load, ...(call.onProgress ? { onProgress: call.onProgress } : {}) }));
+  return embedder.embed(texts, call);
 }
 
 /** Disposes the embedders that embed() keeps (the worker stays). */
-export async function releaseSharedEmbedders(): Promise<void> {
-  const all = [...shared.values()];
-  shared.clear();
-  await Promise.all(all.map(async (p) => (await p.catch(() => undefined))?.dispose()));
+export function releaseSharedEmbedders(): Promise<void> {
+  return shared.release();
 }

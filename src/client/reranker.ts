@@ -15,7 +15,7 @@ import type { RerankerOverrides } from '../models/rerank.ts';
 import type { ModelOverrides } from '../models/spec.ts';
 import type { Dtype } from '../models/types.ts';
 import type { DeviceRequest } from '../runtime/backend.ts';
-import type { OrtSettings } from '../runtime/ort.ts';
+import { engineLoadOptions, SharedInstances, splitOptions } from './options.ts';
 import { callWorker, engineWorker } from './worker.ts';
 
 export interface CreateRerankerOptions {
@@ -94,19 +94,7 @@ function toResults(r: RerankBatchResult, documents: readonly string[], topK: num
 const noResults = (): RerankResults => Object.assign([], { truncated: [], tokens: [] });
 
 function engineOptions(o: CreateRerankerOptions): Omit<RerankerEngineOptions, 'onProgress'> {
-  const ort: OrtSettings = { ...(o.wasmPaths ? { wasmPaths: o.wasmPaths } : {}), ...(o.numThreads ? { numThreads: o.numThreads } : {}) };
-  return {
-    model: o.model,
-    ...(o.preset ? { preset: o.preset } : {}),
-    ...(o.overrides ? { overrides: o.overrides } : {}),
-    ...(o.device ? { device: o.device } : {}),
-    ...(o.dtype ? { dtype: o.dtype } : {}),
-    ...(o.head ? { head: o.head } : {}),
-    ...(o.limits ? { limits: o.limits } : {}),
-    ...(o.cache !== undefined ? { cache: o.cache } : {}),
-    ...(o.signal ? { signal: o.signal } : {}),
-    ort,
-  };
+  return engineLoadOptions(o, o.head ? { head: o.head } : {});
 }
 
 function callOptions(o: RerankOptions): Omit<RerankCallOptions, 'onProgress' | 'signal'> {
@@ -167,7 +155,8 @@ export async function createReranker(options: CreateRerankerOptions): Promise<Re
   };
 }
 
-const shared = new Map<string, Promise<Reranker>>();
+const shared = new SharedInstances<Reranker>();
+const LOAD_KEYS = ['model', 'preset', 'overrides', 'device', 'dtype', 'head', 'worker', 'wasmPaths', 'numThreads', 'limits', 'cache'] as const;
 
 /**
  * Ranks documents by relevance to a query, loading the model on first use and keeping it for
@@ -184,23 +173,12 @@ export async function rerank(query: string, documents: string[], options: Rerank
   checkRerankArgs(query, documents);
   checkTopK(options.topK);
   if (documents.length === 0) return noResults();
-  const { model, preset, overrides, device, dtype, head, worker, wasmPaths, numThreads, limits, cache, ...call } = options;
-  const create: CreateRerankerOptions = { model, preset, overrides, device, dtype, head, worker, wasmPaths, numThreads, limits, cache };
-  for (const k of Object.keys(create) as (keyof CreateRerankerOptions)[]) if (create[k] === undefined) delete create[k];
-  const key = JSON.stringify(create);
-  let reranker = shared.get(key);
-  if (!reranker) {
-    const created = createReranker({ ...create, ...(call.onProgress ? { onProgress: call.onProgress } : {}) });
-    shared.set(key, created);
-    created.catch(() => shared.delete(key));
-    reranker = created;
-  }
-  return (await reranker).rerank(query, documents, call);
+  const { load, call } = splitOptions(options, LOAD_KEYS);
+  const reranker = await shared.get(load, () => createReranker({ ...load, ...(call.onProgress ? { onProgress: call.onProgress } : {}) }));
+  return reranker.rerank(query, documents, call);
 }
 
 /** Disposes the rerankers that rerank() keeps (the worker stays). */
-export async function releaseSharedRerankers(): Promise<void> {
-  const all = [...shared.values()];
-  shared.clear();
-  await Promise.all(all.map(async (p) => (await p.catch(() => undefined))?.dispose()));
+export function releaseSharedRerankers(): Promise<void> {
+  return shared.release();
 }

@@ -4,7 +4,7 @@
  * Runs wherever it is created: in the library's worker, in an app's own worker, or in Node.
  */
 import { openWeightCache, type CacheOptions, type CacheStats } from '../cache/weight-cache.ts';
-import { DisposedError, DtypeUnsupportedError, GpuDeviceLostError, ModelLoadError } from '../errors.ts';
+import { DisposedError, DtypeUnsupportedError, ModelLoadError } from '../errors.ts';
 import { createLatentAttention } from '../gpu/latent-attention.ts';
 import { loadModel, type LoadProgress } from '../models/folder.ts';
 import type { ModelOverrides } from '../models/spec.ts';
@@ -18,6 +18,7 @@ import { configureOrt, ort, type OrtSettings } from '../runtime/ort.ts';
 import { createModelSession, type ModelSession } from '../runtime/session.ts';
 import { DEFAULT_LIMITS, planBatches, type BatchLimits } from './batching.ts';
 import { cpuHead } from './cpu-head.ts';
+import { DeviceGuard } from './device-guard.ts';
 import { buildFeeds, padBatch } from './feeds.ts';
 import { GpuHead } from './gpu-head.ts';
 import { poolingWeights } from './pooling-weights.ts';
@@ -198,15 +199,13 @@ async function buildRuntime(model: LoadedModel, backend: Backend): Promise<Runti
 class Embedder implements EmbedderEngine {
   private readonly lock = new Mutex();
   private disposed = false;
-  private lost?: string;
-  /** how many times the runtime was rebuilt after a device loss */
-  recoveries = 0;
+  private readonly device: DeviceGuard<Runtime>;
 
   readonly info: EmbedderInfo;
 
   constructor(
     private readonly model: LoadedModel,
-    private runtime: Runtime,
+    runtime: Runtime,
     choice: BackendChoice,
     private readonly limits: BatchLimits,
     private readonly reload: (signal?: AbortSignal) => Promise<LoadedModel>,
@@ -228,32 +227,27 @@ class Embedder implements EmbedderEngine {
       prompts: spec.prompts,
       ...(cacheStats ? { cache: cacheStats } : {}),
     };
-    this.watchDevice();
+    this.device = new DeviceGuard(runtime, (old, signal) => this.rebuild(old, signal), () => this.disposed);
     forgetWeights(model);
-  }
-
-  /** A lost device is noted; the next batch rebuilds the runtime on a new one. */
-  private watchDevice(): void {
-    const device = this.runtime.session.gpuDevice;
-    device?.lost.then((l) => {
-      if (!this.disposed && this.runtime.session.gpuDevice === device) this.lost = `${l.reason}: ${l.message}`;
-    });
   }
 
   /**
    * After a device loss: the model is read again (from the weight cache or the network: the
    * bytes are not kept in memory while the model runs) and its session and head rebuilt.
    */
-  private async recover(signal?: AbortSignal): Promise<void> {
-    const old = this.runtime;
-    old.gpu?.destroy();
-    await old.session.release().catch(() => undefined);
+  private async rebuild(old: Runtime, signal?: AbortSignal): Promise<Runtime> {
     const fresh = await this.reload(signal);
-    this.runtime = await buildRuntime(fresh, old.session.backend);
+    const runtime = await buildRuntime(fresh, old.session.backend);
     forgetWeights(fresh);
-    this.lost = undefined;
-    this.recoveries++;
-    this.watchDevice();
+    return runtime;
+  }
+
+  private get runtime(): Runtime {
+    return this.device.current;
+  }
+
+  get recoveries(): number {
+    return this.device.recoveries;
   }
 
   get liveGpuBuffers(): number {
@@ -310,9 +304,8 @@ class Embedder implements EmbedderEngine {
 
   private async runBatch(texts: PreparedText[], dims: number, signal?: AbortSignal): Promise<Float32Array> {
     signal?.throwIfAborted();
-    if (this.lost) await this.recover(signal);
+    const { session, hiddenOutput, gpu, cpuLatent } = await this.device.ready(signal);
     const { spec, tokenizer } = this.model;
-    const { session, hiddenOutput, gpu, cpuLatent } = this.runtime;
     const padded = padBatch({ ids: texts.map((t) => t.ids), padId: tokenizer.padId, side: spec.paddingSide });
     const feeds = buildFeeds(session.inputs, padded, spec.config);
     const tensors = Object.fromEntries(Object.entries(feeds).map(([k, f]) => [k, new ort.Tensor(f.type, f.data, f.dims)]));
@@ -320,7 +313,7 @@ class Embedder implements EmbedderEngine {
     try {
       outputs = await session.run(tensors, signal);
     } catch (e) {
-      throw this.lostDuring(e);
+      throw this.device.explain(e);
     }
     try {
       const hidden = outputs[hiddenOutput]!;
@@ -334,7 +327,7 @@ class Embedder implements EmbedderEngine {
         if (hidden.type !== 'float32' && hidden.type !== 'float16') throw new Error(`${hiddenOutput} is ${hidden.type}; expected float32 or float16`);
         return await gpu
           .run({ ...run, hidden: hidden.gpuBuffer as GPUBuffer, hiddenType: hidden.type })
-          .catch((e: unknown) => Promise.reject(this.lostDuring(e)));
+          .catch((e: unknown) => Promise.reject(this.device.explain(e)));
       }
       return cpuHead(spec.pooling, { ...run, hidden: await hiddenToF32(hidden) }, cpuLatent);
     } finally {
@@ -342,19 +335,12 @@ class Embedder implements EmbedderEngine {
     }
   }
 
-  /** A failure caused by a device loss says so (the next call recovers); any other passes through. */
-  private lostDuring(e: unknown): unknown {
-    if (!this.lost) return e;
-    return new GpuDeviceLostError(`the GPU device was lost during this call (${this.lost}); the next call runs on a new device`, { cause: e });
-  }
-
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
     // Let the batch in flight finish with its buffers before they go.
     await this.lock.run(async () => undefined).catch(() => undefined);
-    this.runtime.gpu?.destroy();
-    await this.runtime.session.release();
+    await this.device.release();
   }
 }
 

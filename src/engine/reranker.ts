@@ -7,7 +7,7 @@
  * Shares the worker, the ORT environment, its GPUDevice and the global run lock with the embedder.
  */
 import { openWeightCache, type CacheOptions, type CacheStats } from '../cache/weight-cache.ts';
-import { DisposedError, GpuDeviceLostError, ModelLoadError } from '../errors.ts';
+import { DisposedError, ModelLoadError } from '../errors.ts';
 import { loadModel, type LoadProgress } from '../models/folder.ts';
 import { HeadEditUnsupported, pruneLmHead } from '../models/lm-head.ts';
 import { preparePairs, rerankerSpec, type PreparedPair, type RerankerKind, type RerankerOverrides, type RerankerSpec, type RerankTemplate } from '../models/rerank.ts';
@@ -20,6 +20,7 @@ import { Mutex } from '../runtime/mutex.ts';
 import { configureOrt, ort, type OrtSettings } from '../runtime/ort.ts';
 import { createModelSession, type ModelSession } from '../runtime/session.ts';
 import { DEFAULT_LIMITS, planBatches, type BatchLimits } from './batching.ts';
+import { DeviceGuard } from './device-guard.ts';
 import { checkDtype, dtypeOrderFor, hiddenToF32 } from './embedder.ts';
 import { buildFeeds, padBatch, type PaddedBatch } from './feeds.ts';
 import { checkBatchSize, checkRerankArgs } from './rank.ts';
@@ -204,15 +205,14 @@ function tensorsOf(feeds: ReturnType<typeof buildFeeds>): Record<string, ort.Ten
 class Reranker implements RerankerEngine {
   private readonly lock = new Mutex();
   private disposed = false;
-  private lost?: string;
-  recoveries = 0;
+  private readonly device: DeviceGuard<Runtime>;
   lastOutputBytes = 0;
   readonly info: RerankerInfo;
 
   constructor(
     private readonly model: LoadedModel,
     private readonly rs: RerankerSpec,
-    private runtime: Runtime,
+    runtime: Runtime,
     choice: BackendChoice,
     private readonly limits: BatchLimits,
     private readonly mode: HeadMode,
@@ -238,28 +238,24 @@ class Reranker implements RerankerEngine {
       ...(rs.template ? { template: rs.template } : {}),
       ...(cacheStats ? { cache: cacheStats } : {}),
     };
-    this.watchDevice();
+    this.device = new DeviceGuard(runtime, (old, signal) => this.rebuild(old, signal), () => this.disposed);
     forgetWeights(model);
   }
 
-  private watchDevice(): void {
-    const device = this.runtime.session.gpuDevice;
-    device?.lost.then((l) => {
-      if (!this.disposed && this.runtime.session.gpuDevice === device) this.lost = `${l.reason}: ${l.message}`;
-    });
+  /** After a device loss: the model is read again, edited again, and its session and head rebuilt. */
+  private async rebuild(old: Runtime, signal?: AbortSignal): Promise<Runtime> {
+    const fresh = await this.reload(signal);
+    const runtime = await buildRuntime(fresh, this.rs, old.session.backend, old.head === 'pruned' ? 'pruned' : this.mode);
+    forgetWeights(fresh);
+    return runtime;
   }
 
-  /** After a device loss: the model is read again, edited again, and its session and head rebuilt. */
-  private async recover(signal?: AbortSignal): Promise<void> {
-    const old = this.runtime;
-    old.gpu?.destroy();
-    await old.session.release().catch(() => undefined);
-    const fresh = await this.reload(signal);
-    this.runtime = await buildRuntime(fresh, this.rs, old.session.backend, this.runtime.head === 'pruned' ? 'pruned' : this.mode);
-    forgetWeights(fresh);
-    this.lost = undefined;
-    this.recoveries++;
-    this.watchDevice();
+  private get runtime(): Runtime {
+    return this.device.current;
+  }
+
+  get recoveries(): number {
+    return this.device.recoveries;
   }
 
   get liveGpuBuffers(): number {
@@ -307,9 +303,8 @@ class Reranker implements RerankerEngine {
 
   private async runBatch(pairs: PreparedPair[], signal?: AbortSignal): Promise<Float32Array> {
     signal?.throwIfAborted();
-    if (this.lost) await this.recover(signal);
+    const { session, gpu } = await this.device.ready(signal);
     const { tokenizer, spec } = this.model;
-    const { session, gpu } = this.runtime;
     const padded = padBatch({
       ids: pairs.map((p) => p.ids),
       padId: tokenizer.padId,
@@ -320,7 +315,7 @@ class Reranker implements RerankerEngine {
     try {
       outputs = await session.run(tensorsOf(buildFeeds(session.inputs, padded, spec.config)), signal);
     } catch (e) {
-      throw this.lostDuring(e);
+      throw this.device.explain(e);
     }
     try {
       this.lastOutputBytes = Object.values(outputs).reduce((n, t) => n + outputBytes(t), 0);
@@ -330,7 +325,7 @@ class Reranker implements RerankerEngine {
       if (gpu) {
         return await gpu
           .run({ logits: logits.gpuBuffer as GPUBuffer, logitsType: logits.type, ...read })
-          .catch((e: unknown) => Promise.reject(this.lostDuring(e)));
+          .catch((e: unknown) => Promise.reject(this.device.explain(e)));
       }
       return yesNoScores(await hiddenToF32(logits), read.mask, read);
     } finally {
@@ -354,17 +349,11 @@ class Reranker implements RerankerEngine {
     throw new Error(`the classifier gives ${vocab} labels; a relevance cross-encoder gives 1 or 2`);
   }
 
-  private lostDuring(e: unknown): unknown {
-    if (!this.lost) return e;
-    return new GpuDeviceLostError(`the GPU device was lost during this call (${this.lost}); the next call runs on a new device`, { cause: e });
-  }
-
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
     await this.lock.run(async () => undefined).catch(() => undefined);
-    this.runtime.gpu?.destroy();
-    await this.runtime.session.release();
+    await this.device.release();
   }
 }
 

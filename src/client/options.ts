@@ -1,0 +1,79 @@
+/**
+ * What createEmbedder() and createReranker() share on the main thread: turning the public load
+ * options into the engine's, and the instances that the one-call forms (embed(), rerank()) keep
+ * per distinct set of load options.
+ */
+import type { CacheOptions } from '../cache/weight-cache.ts';
+import type { BatchLimits } from '../engine/batching.ts';
+import type { ModelOverrides } from '../models/spec.ts';
+import type { Dtype } from '../models/types.ts';
+import type { DeviceRequest } from '../runtime/backend.ts';
+import type { OrtSettings } from '../runtime/ort.ts';
+
+/** The load options both model kinds take (each adds its own). */
+export interface LoadOptions {
+  model: string;
+  preset?: string;
+  overrides?: ModelOverrides;
+  device?: DeviceRequest;
+  dtype?: Dtype;
+  worker?: boolean;
+  wasmPaths?: string;
+  numThreads?: number;
+  limits?: Partial<BatchLimits>;
+  cache?: false | CacheOptions;
+  signal?: AbortSignal;
+}
+
+/** The engine-side load options: only what was given, plus the ORT settings (progress travels apart). */
+export function engineLoadOptions<O extends LoadOptions>(o: O, extra: Record<string, unknown> = {}) {
+  const ort: OrtSettings = { ...(o.wasmPaths ? { wasmPaths: o.wasmPaths } : {}), ...(o.numThreads ? { numThreads: o.numThreads } : {}) };
+  return {
+    model: o.model,
+    ...(o.preset ? { preset: o.preset } : {}),
+    ...(o.overrides ? { overrides: o.overrides } : {}),
+    ...(o.device ? { device: o.device } : {}),
+    ...(o.dtype ? { dtype: o.dtype } : {}),
+    ...extra,
+    ...(o.limits ? { limits: o.limits } : {}),
+    ...(o.cache !== undefined ? { cache: o.cache } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
+    ort,
+  };
+}
+
+/**
+ * Splits a one-call options object into the load options (those named in `loadKeys`, the key of
+ * the kept instance) and the call's own options.
+ */
+export function splitOptions<O extends object, K extends keyof O>(options: O, loadKeys: readonly K[]): { load: Pick<O, K>; call: Omit<O, K> } {
+  const load = {} as Pick<O, K>;
+  const call = { ...options } as O;
+  for (const k of loadKeys) {
+    if (options[k] !== undefined) load[k] = options[k];
+    delete call[k];
+  }
+  return { load, call };
+}
+
+/** Instances kept by embed() / rerank(): one per distinct set of load options; a failed load is forgotten. */
+export class SharedInstances<T extends { dispose(): Promise<void> }> {
+  private readonly kept = new Map<string, Promise<T>>();
+
+  get(load: object, create: () => Promise<T>): Promise<T> {
+    const key = JSON.stringify(load);
+    let instance = this.kept.get(key);
+    if (!instance) {
+      instance = create();
+      this.kept.set(key, instance);
+      instance.catch(() => this.kept.delete(key));
+    }
+    return instance;
+  }
+
+  async release(): Promise<void> {
+    const all = [...this.kept.values()];
+    this.kept.clear();
+    await Promise.all(all.map(async (p) => (await p.catch(() => undefined))?.dispose()));
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * What the embedder and the reranker share about a lost GPU device: a session (and its GPU head)
+ * lives on one GPUDevice; when that device is lost (driver reset, `device.destroy()`, the tab in
+ * the background on some platforms) the loss is noted, the call in flight fails with a
+ * GpuDeviceLostError that says so, and the next batch rebuilds the runtime on a new device.
+ *
+ * @example
+ * const guard = new DeviceGuard(runtime, (old, signal) => rebuild(old, signal), () => disposed);
+ * const rt = await guard.ready(signal);          // rebuilt first if the device was lost
+ * try { await rt.session.run(...) } catch (e) { throw guard.explain(e) }
+ */
+import { GpuDeviceLostError } from '../errors.ts';
+import type { ModelSession } from '../runtime/session.ts';
+
+export interface GuardedRuntime {
+  session: ModelSession;
+  gpu?: { destroy(): void };
+}
+
+export class DeviceGuard<R extends GuardedRuntime> {
+  private lost?: string;
+  /** how many times the runtime was rebuilt after a device loss */
+  recoveries = 0;
+
+  constructor(
+    private runtime: R,
+    /** a new runtime for the old one's backend (the old one is already released) */
+    private readonly rebuild: (old: R, signal?: AbortSignal) => Promise<R>,
+    private readonly disposed: () => boolean,
+  ) {
+    this.watch();
+  }
+
+  get current(): R {
+    return this.runtime;
+  }
+
+  /** The runtime to run the next batch on: rebuilt first when its device was lost. */
+  async ready(signal?: AbortSignal): Promise<R> {
+    if (this.lost) await this.recover(signal);
+    return this.runtime;
+  }
+
+  /** A failure caused by a device loss says so (the next call recovers); any other passes through. */
+  explain(e: unknown): unknown {
+    if (!this.lost) return e;
+    return new GpuDeviceLostError(`the GPU device was lost during this call (${this.lost}); the next call runs on a new device`, { cause: e });
+  }
+
+  /** Frees the GPU head and the session. */
+  async release(): Promise<void> {
+    this.runtime.gpu?.destroy();
+    await this.runtime.session.release();
+  }
+
+  private watch(): void {
+    const device = this.runtime.session.gpuDevice;
+    device?.lost.then((l) => {
+      if (!this.disposed() && this.runtime.session.gpuDevice === device) this.lost = `${l.reason}: ${l.message}`;
+    });
+  }
+
+  private async recover(signal?: AbortSignal): Promise<void> {
+    const old = this.runtime;
+    old.gpu?.destroy();
+    await old.session.release().catch(() => undefined);
+    this.runtime = await this.rebuild(old, signal);
+    this.lost = undefined;
+    this.recoveries++;
+    this.watch();
+  }
+}
