@@ -49,9 +49,13 @@ export async function createModelSession(model: LoadedModel, backend: Backend): 
         : {}),
     });
   } catch (cause) {
+    const message = String((cause as Error)?.message ?? cause);
+    // A page's Content Security Policy that forbids compiling WebAssembly fails here, before any model byte is read.
+    const advice = /Content Security Policy/i.test(message)
+      ? "The page's Content Security Policy blocks WebAssembly: add 'wasm-unsafe-eval' to script-src (see the README's CSP notes)."
+      : 'Check that the file is a complete ONNX export (and its .onnx_data, if it has one).';
     throw new ModelLoadError(
-      `onnxruntime-web could not load ${url} on ${backend}: ${(cause as Error)?.message ?? cause}. ` +
-        'Check that the file is a complete ONNX export (and its .onnx_data, if it has one).',
+      `onnxruntime-web could not load ${url} on ${backend}: ${message}. ${advice}`,
       url,
       { cause },
     );
