@@ -1,6 +1,7 @@
 /**
  * The package as a user meets it: `npm pack`, installed into a fresh Vite app that imports it
- * with one line and no configuration, built (and served by Vite's dev server), run in Chromium.
+ * with one line and no configuration, built (and served by Vite's dev server), run in Chromium;
+ * and the same app bundled by webpack 5 with an empty configuration.
  * Proves that the app's bundler picks up our worker and its dependencies, that the kernels are
  * inlined, and that the worker gets WebGPU and computes the reference's answer.
  */
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, preview, type PreviewServer, type ViteDevServer } from 'vite';
+import webpack from 'webpack';
 import type { Diagnosis } from '../../src/index.ts';
 import { launchBrowser, waitForResult, type BrowserSession } from './harness/index.ts';
 
@@ -92,6 +94,33 @@ describe('npm pack → a fresh Vite app → Chromium', () => {
       if (!url) throw new Error('vite dev server gave no URL');
       await browser.page.goto(url);
       expectHealthy(await waitForResult<AppResult>(browser.page, 120_000));
+    } finally {
+      await server?.close();
+    }
+  });
+});
+
+describe('npm pack → the same app bundled by webpack 5 (no configuration but entry and output) → Chromium', () => {
+  it('bundles our worker, onnxruntime-web and its .wasm, and runs on wasm and WebGPU', async () => {
+    const out = join(app, 'webpack-dist');
+    // webpack's Node API from our devDependencies; the app's node_modules hold the installed package.
+    const stats = await new Promise<webpack.Stats>((resolve, reject) =>
+      webpack({ mode: 'production', context: app, entry: './main.js', output: { path: out, filename: 'main.js' }, devtool: false, performance: { hints: false } }, (err, s) =>
+        err || !s ? reject(err ?? new Error('webpack gave no stats')) : resolve(s),
+      ),
+    );
+    expect(stats.hasErrors(), stats.toString('errors-only')).toBe(false);
+    const assets = readdirSync(out);
+    expect(assets.some((f) => f.endsWith('.wasm'))).toBe(true); // onnxruntime-web's binary, emitted by webpack itself
+    writeFileSync(join(out, 'index.html'), '<!doctype html><meta charset="utf-8"><pre id="out">running</pre><script src="main.js"></script>');
+    cpSync(join(repo, 'test', 'fixtures', 'models', 'tiny-e5'), join(out, 'models', 'tiny-e5'), { recursive: true });
+    let server: PreviewServer | undefined;
+    try {
+      server = await preview({ root: app, configFile: false, logLevel: 'silent', build: { outDir: 'webpack-dist' }, preview: { host: '127.0.0.1', port: 0 } });
+      const url = server.resolvedUrls?.local[0];
+      if (!url) throw new Error('vite preview gave no URL');
+      await browser.page.goto(url);
+      expectHealthy(await waitForResult<AppResult>(browser.page, 240_000));
     } finally {
       await server?.close();
     }
