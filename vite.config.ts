@@ -1,5 +1,6 @@
 /// <reference types="vitest/config" />
-import { defineConfig, type Plugin } from 'vite';
+import { chmod } from 'node:fs/promises';
+import { build as viteBuild, defineConfig, type Plugin } from 'vite';
 import pkg from './package.json' with { type: 'json' };
 
 // Runtime dependencies stay imports in dist/, for the app's bundler to resolve once: one copy of
@@ -37,8 +38,47 @@ function workerAsEntry(): Plugin {
   };
 }
 
+/**
+ * The `webgpu-embed` bin (package.json "bin"): src/cli/main.ts built for Node into one file,
+ * dist/cli.js, with its shebang, after the library's own build and apart from it (its chunks and
+ * files stay as they are). Node's built-ins and the runtime dependencies stay imports; '#ort'
+ * resolves to onnxruntime-web's Node build through the package's "imports"; the kernels' WGSL
+ * is inlined as in the library.
+ */
+function cliBin(): Plugin {
+  let root = process.cwd();
+  return {
+    name: 'webgpu-embed:cli-bin',
+    apply: (_config, env) => env.command === 'build' && !env.isSsrBuild,
+    configResolved(config) {
+      root = config.root;
+    },
+    async closeBundle() {
+      await viteBuild({
+        root,
+        configFile: false,
+        logLevel: 'warn',
+        plugins: [workerAsEntry()],
+        build: {
+          ssr: 'src/cli/main.ts',
+          outDir: 'dist',
+          emptyOutDir: false,
+          target: 'node20',
+          sourcemap: false,
+          rollupOptions: {
+            external: [...external, /^node:/],
+            // one file; main.ts's own '#!/usr/bin/env node' line is kept at its top
+            output: { entryFileNames: 'cli.js', codeSplitting: false },
+          },
+        },
+      });
+      await chmod(`${root}/dist/cli.js`, 0o755);
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [workerAsEntry()],
+  plugins: [workerAsEntry(), cliBin()],
   build: {
     lib: { entry: { index: 'src/index.ts', worker: 'src/worker/index.ts' }, formats: ['es'] },
     outDir: 'dist',
@@ -82,6 +122,7 @@ export default defineConfig({
           testTimeout: 300_000,
           hookTimeout: 180_000,
         },
+      },
       },
     ],
   },

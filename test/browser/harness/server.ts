@@ -58,7 +58,14 @@ export interface StartServerOptions {
   optimizeDepsInclude?: string[];
   /** extra Vite plugins (the repo's vite.config.ts is NOT loaded: configFile is false) */
   plugins?: PluginOption[];
+  /** Vite's resolve.alias, e.g. PACKAGE_ALIAS: pages import 'webgpu-embed' as an app would */
+  alias?: Record<string, string>;
+  /** the port to listen on (default 0: any free port); taken, the next free one (strictPort false) */
+  port?: number;
 }
+
+/** Resolves the package's own name to its source, for pages that import it as an app does (the examples). */
+export const PACKAGE_ALIAS: Record<string, string> = { 'webgpu-embed': join(REPO_ROOT, 'src', 'index.ts') };
 
 const ISOLATION_HEADERS: Record<string, string> = {
   'Cross-Origin-Opener-Policy': 'same-origin',
@@ -111,9 +118,10 @@ export async function startServer(opts: StartServerOptions = {}): Promise<TestSe
     logLevel: 'warn',
     clearScreen: false,
     appType: 'mpa',
+    resolve: { alias: opts.alias ?? {} },
     server: {
       host: '127.0.0.1',
-      port: 0,
+      port: opts.port ?? 0,
       strictPort: false,
       headers: ISOLATION_HEADERS,
       hmr: false,

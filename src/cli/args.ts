@@ -1,0 +1,219 @@
+/**
+ * The command line → a checked request, through node:util's parseArgs (strict: an unknown flag
+ * or a missing value is a UsageError naming it). Values are checked here, before any model loads:
+ * numbers are positive integers, enumerations one of their words, --model and the inputs present.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { Dtype, Task } from '../models/types.ts';
+import { COMMANDS, UsageError, type Command } from './usage.ts';
+
+export type InputFormat = 'txt' | 'jsonl' | 'json' | 'md';
+
+/** How inputs are read into texts (shared by the three commands). */
+export interface ReadArgs {
+  inputFormat?: InputFormat;
+  paragraphs: boolean;
+  sections: boolean;
+  textField: string;
+  idField: string;
+}
+
+interface CommonArgs {
+  model: string;
+  dtype?: Dtype;
+  output?: string;
+  quiet: boolean;
+  inputs: string[];
+  read: ReadArgs;
+}
+
+export interface EmbedArgs extends CommonArgs {
+  command: 'embed';
+  task?: Task;
+  instruction?: string;
+  dimensions?: number;
+  longText?: 'truncate' | 'chunk';
+}
+
+export interface RerankArgs extends CommonArgs {
+  command: 'rerank';
+  query: string;
+  instruction?: string;
+  topK?: number;
+}
+
+export interface IndexArgs extends CommonArgs {
+  command: 'index';
+  dimensions?: number;
+  storage: 'float32' | 'int8' | 'binary';
+  passageTokens?: number;
+  format: 'wgei' | 'jsonl';
+}
+
+export type CliArgs = EmbedArgs | RerankArgs | IndexArgs;
+
+/** What the command line asks for: help (of a command, or the overview), the version, or a run. */
+export type Parsed = { kind: 'help'; command?: Command } | { kind: 'version' } | { kind: 'run'; args: CliArgs };
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+const COMMON: Options = {
+  model: { type: 'string', short: 'm' },
+  dtype: { type: 'string' },
+  output: { type: 'string', short: 'o' },
+  quiet: { type: 'boolean', short: 'q' },
+  help: { type: 'boolean', short: 'h' },
+  'input-format': { type: 'string' },
+  paragraphs: { type: 'boolean' },
+  sections: { type: 'boolean' },
+  'text-field': { type: 'string' },
+  'id-field': { type: 'string' },
+};
+
+const OPTIONS: Record<Command, Options> = {
+  embed: {
+    ...COMMON,
+    task: { type: 'string' },
+    instruction: { type: 'string' },
+    dimensions: { type: 'string' },
+    'long-text': { type: 'string' },
+    format: { type: 'string' },
+  },
+  rerank: { ...COMMON, query: { type: 'string' }, instruction: { type: 'string' }, 'top-k': { type: 'string' } },
+  index: { ...COMMON, dimensions: { type: 'string' }, storage: { type: 'string' }, 'passage-tokens': { type: 'string' }, format: { type: 'string' } },
+};
+
+const DTYPES: readonly Dtype[] = ['fp32', 'fp16', 'q8', 'q4', 'q4f16'];
+const STORAGE = { f32: 'float32', float32: 'float32', int8: 'int8', binary: 'binary' } as const;
+
+/**
+ * @example
+ * parseCommandLine(['embed', '--model', './models/e5', 'notes.txt']);
+ * // { kind: 'run', args: { command: 'embed', model: './models/e5', inputs: ['notes.txt'], ... } }
+ */
+export function parseCommandLine(argv: readonly string[]): Parsed {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
+    const topic = first === 'help' ? rest[0] : undefined;
+    return topic && isCommand(topic) ? { kind: 'help', command: topic } : { kind: 'help' };
+  }
+  if (first === '-v' || first === '--version') return { kind: 'version' };
+  if (!isCommand(first)) {
+    const what = first.startsWith('-') ? `the option ${first} comes before a command` : `unknown command '${first}'`;
+    throw new UsageError(`${what}: the commands are ${COMMANDS.join(', ')} (webgpu-embed <command> --help)`);
+  }
+  const command = first;
+  let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({ args: [...rest], options: OPTIONS[command], allowPositionals: true, strict: true }) as {
+      values: Record<string, string | boolean | undefined>;
+      positionals: string[];
+    });
+  } catch (e) {
+    throw new UsageError(parseArgsMessage(e as Error & { code?: string }, command), command);
+  }
+  if (values.help) return { kind: 'help', command };
+
+  const fail = (message: string): never => {
+    throw new UsageError(message, command);
+  };
+  const str = (name: string) => values[name] as string | undefined;
+  const oneOf = <T extends string>(name: string, allowed: readonly T[]): T | undefined => {
+    const v = str(name);
+    if (v !== undefined && !allowed.includes(v as T)) fail(`--${name} must be ${allowed.join(' | ')}, not '${v}'`);
+    return v as T | undefined;
+  };
+  const positive = (name: string): number | undefined => {
+    const v = str(name);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < 1) fail(`--${name} must be a positive integer, not '${v}'`);
+    return n;
+  };
+
+  const model = str('model');
+  if (!model) fail(`--model is required: a model folder (path or URL) or a preset id, e.g. --model ./models/multilingual-e5-small`);
+  if (positionals.length === 0) fail(`no inputs: give files (.txt, .jsonl, .json, .md) or - for stdin, e.g. webgpu-embed ${command} --model <m> notes.txt`);
+  const stdinCount = positionals.filter((p) => p === '-').length;
+  if (stdinCount > 1) fail('stdin (-) can be given once');
+  for (const name of ['text-field', 'id-field'] as const) if (str(name) === '') fail(`--${name} needs a field name`);
+  const dtype = oneOf('dtype', DTYPES);
+  const inputFormat = oneOf<InputFormat>('input-format', ['txt', 'jsonl', 'json', 'md']);
+  const common: CommonArgs = {
+    model: model!,
+    ...(dtype ? { dtype } : {}),
+    ...(str('output') !== undefined ? { output: str('output')! } : {}),
+    quiet: !!values.quiet,
+    inputs: positionals,
+    read: {
+      ...(inputFormat ? { inputFormat } : {}),
+      paragraphs: !!values.paragraphs,
+      sections: !!values.sections,
+      textField: str('text-field') ?? 'text',
+      idField: str('id-field') ?? 'id',
+    },
+  };
+  if (common.output === '') fail('--output needs a file name');
+
+  if (command === 'embed') {
+    oneOf('format', ['jsonl']);
+    const task = oneOf<Task>('task', ['query', 'document']);
+    const longText = oneOf('long-text', ['truncate', 'chunk'] as const);
+    const dimensions = positive('dimensions');
+    const args: EmbedArgs = {
+      command,
+      ...common,
+      ...(task ? { task } : {}),
+      ...(str('instruction') !== undefined ? { instruction: str('instruction')! } : {}),
+      ...(dimensions !== undefined ? { dimensions } : {}),
+      ...(longText ? { longText } : {}),
+    };
+    return { kind: 'run', args };
+  }
+  if (command === 'rerank') {
+    const query = str('query');
+    if (query === undefined || query.trim() === '') fail(`--query is required: the text to rank the inputs against, e.g. --query "how do I bake bread?"`);
+    const topK = positive('top-k');
+    const args: RerankArgs = {
+      command,
+      ...common,
+      query: query!,
+      ...(str('instruction') !== undefined ? { instruction: str('instruction')! } : {}),
+      ...(topK !== undefined ? { topK } : {}),
+    };
+    return { kind: 'run', args };
+  }
+  const format = oneOf('format', ['wgei', 'jsonl'] as const) ?? 'wgei';
+  const storage = oneOf('storage', Object.keys(STORAGE) as (keyof typeof STORAGE)[]);
+  if (format === 'wgei' && common.output === undefined) fail('index writes a binary file: give -o <file>.wgei (or --format jsonl to print JSON lines)');
+  const dimensions = positive('dimensions');
+  const passageTokens = positive('passage-tokens');
+  const args: IndexArgs = {
+    command,
+    ...common,
+    format,
+    storage: STORAGE[storage ?? 'f32'],
+    ...(dimensions !== undefined ? { dimensions } : {}),
+    ...(passageTokens !== undefined ? { passageTokens } : {}),
+  };
+  return { kind: 'run', args };
+}
+
+function isCommand(s: string): s is Command {
+  return (COMMANDS as readonly string[]).includes(s);
+}
+
+/** parseArgs' own messages, reworded to say what to do. */
+function parseArgsMessage(e: Error & { code?: string }, command: Command): string {
+  const quoted = /'([^']+)'/.exec(e.message)?.[1] ?? '';
+  const flag = /--[\w-]+/.exec(quoted)?.[0] ?? quoted;
+  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    return `unknown option ${flag} for ${command}: see webgpu-embed ${command} --help (an input whose name starts with '-': put it after --)`;
+  }
+  if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    if (/does not take an argument/.test(e.message)) return `option ${flag} takes no value`;
+    return `option ${flag} needs a value (one that starts with '-': ${flag}=-value)`;
+  }
+  return e.message;
+}

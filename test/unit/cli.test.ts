@@ -1,0 +1,350 @@
+/**
+ * The `webgpu-embed` CLI (src/cli), run in-process through runCli with captured streams:
+ *  - a wrong command line exits 2 with a message saying what to do; a runtime error exits 1 with
+ *    the typed error's name and message;
+ *  - the readers turn .txt / .jsonl / .json / .md files and stdin into texts with ids and metadata;
+ *  - `embed` writes exactly the vectors createEmbedder({ worker: false }) gives (the model read
+ *    from a local folder path by the CLI, over HTTP by the library);
+ *  - `rerank` writes createReranker's ranking, best first;
+ *  - `index` writes a WGEI blob that createIndex().import() reads into the same search results as
+ *    an index built with the library directly.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEmbedder, createIndex, createReranker, type Embedder } from '../../src/index.ts';
+import { parseCommandLine } from '../../src/cli/args.ts';
+import { splitMarkdown, stripInline } from '../../src/cli/markdown.ts';
+import { parse, readInputs } from '../../src/cli/readers.ts';
+import { runCli } from '../../src/cli/run.ts';
+import { decodeIndex } from '../../src/vector-index/format.ts';
+import { MODELS, startServer, type TestServer } from './helpers/model-folders.ts';
+
+const ROOT = join(MODELS, '..', '..', '..');
+const GLOVE = 'test/fixtures/models/glove-sif';
+const E5 = 'test/fixtures/models/tiny-e5';
+const CROSS = 'test/fixtures/models/tiny-cross-encoder';
+const tmp = mkdtempSync(join(tmpdir(), 'webgpu-embed-cli-'));
+const file = (name: string, content: string) => {
+  const path = join(tmp, name);
+  writeFileSync(path, content);
+  return path;
+};
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  bytes: Buffer;
+}
+
+async function cli(argv: string[], stdin?: string): Promise<Run> {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  stdout.on('data', (c: Buffer) => out.push(c));
+  stderr.on('data', (c: Buffer) => err.push(c));
+  const code = await runCli(argv, { stdout, stderr, cwd: ROOT, ...(stdin !== undefined ? { stdin: Readable.from([stdin]) } : {}) });
+  const bytes = Buffer.concat(out);
+  return { code, stdout: bytes.toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), bytes };
+}
+
+const jsonLines = <T>(s: string): T[] =>
+  s
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as T);
+
+const READ = { paragraphs: false, sections: false, textField: 'text', idField: 'id' };
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startServer();
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+describe('command line: usage errors exit 2 and say what to do', () => {
+  const cases: [string[], RegExp][] = [
+    [['frobnicate'], /unknown command 'frobnicate': the commands are embed, rerank, index/],
+    [['embed', '--model', GLOVE, '--bogus', 'a.txt'], /unknown option --bogus for embed/],
+    [['embed', 'a.txt'], /--model is required/],
+    [['embed', '--model'], /option --model needs a value/],
+    [['embed', '--model', GLOVE], /no inputs: give files/],
+    [['embed', '--model', GLOVE, '--dimensions', '0', 'a.txt'], /--dimensions must be a positive integer, not '0'/],
+    [['embed', '--model', GLOVE, '--task', 'search', 'a.txt'], /--task must be query \| document, not 'search'/],
+    [['embed', '--model', GLOVE, '--quiet=yes', 'a.txt'], /option --quiet takes no value/],
+    [['rerank', '--model', CROSS, 'a.txt'], /--query is required/],
+    [['rerank', '--model', CROSS, '--query', 'q', '--top-k', '2.5', 'a.txt'], /--top-k must be a positive integer/],
+    [['index', '--model', GLOVE, 'a.txt'], /give -o <file>\.wgei \(or --format jsonl/],
+    [['index', '--model', GLOVE, '--storage', 'f16', '-o', 'x.wgei', 'a.txt'], /--storage must be f32 \| float32 \| int8 \| binary/],
+    [['embed', '--model', 'no/such/folder', 'examples/corpus/README.md'], /no such folder, and not a preset id.*multilingual-e5-small/],
+    [['embed', '--model', `${GLOVE}/config.json`, 'examples/corpus/README.md'], /is a file: give the model's folder/],
+    [['embed', '--model', GLOVE, 'no-such-input.txt'], /input no-such-input\.txt does not exist/],
+    [['embed', '--model', GLOVE, 'package-lock'], /unknown kind of input.*--input-format/],
+    [['embed', '--model', GLOVE, '-', '-'], /stdin \(-\) can be given once/],
+    [['embed', '--model', GLOVE, '-o', 'no/such/dir/out.jsonl', 'examples/corpus/README.md'], /the folder no\/such\/dir does not exist/],
+  ];
+  for (const [argv, message] of cases) {
+    it(argv.join(' '), async () => {
+      const r = await cli(argv);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toMatch(/--help shows the usage/);
+      expect(r.stdout).toBe('');
+    });
+  }
+
+  it('--help of each command exits 0 with its usage; no arguments shows the overview', async () => {
+    for (const command of ['embed', 'rerank', 'index']) {
+      const r = await cli([command, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`Usage: webgpu-embed ${command} --model <m>`);
+    }
+    const r = await cli([]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/webgpu-embed embed +--model/);
+    expect(parseCommandLine(['help', 'index'])).toEqual({ kind: 'help', command: 'index' });
+  });
+
+  it('parses a full embed command line', () => {
+    expect(parseCommandLine(['embed', '-m', 'm', '--task', 'query', '--dimensions', '64', '--instruction', 'find', '-o', 'o.jsonl', '--paragraphs', 'a.txt', '-'])).toEqual({
+      kind: 'run',
+      args: {
+        command: 'embed',
+        model: 'm',
+        task: 'query',
+        dimensions: 64,
+        instruction: 'find',
+        output: 'o.jsonl',
+        quiet: false,
+        inputs: ['a.txt', '-'],
+        read: { paragraphs: true, sections: false, textField: 'text', idField: 'id' },
+      },
+    });
+  });
+});
+
+describe('readers', () => {
+  it('.txt: one text per non-empty line, or per paragraph', () => {
+    const txt = 'first line\r\n\n  second line  \nthird\n\n\nfourth\n';
+    expect(parse(txt, 'txt', 'a.txt', READ)).toEqual([
+      { id: 'a.txt#1', text: 'first line' },
+      { id: 'a.txt#2', text: 'second line' },
+      { id: 'a.txt#3', text: 'third' },
+      { id: 'a.txt#4', text: 'fourth' },
+    ]);
+    expect(parse(txt, 'txt', 'a.txt', { ...READ, paragraphs: true }).map((t) => t.text)).toEqual(['first line', 'second line  \nthird', 'fourth']);
+  });
+
+  it('.jsonl: text and id fields (numbers too), other fields as metadata, custom field names; bad lines named', () => {
+    const jsonl = '{"id":"a","text":"alpha","topic":"x"}\n\n{"text":"beta"}\n{"id":7,"text":"gamma"}\n"delta"\n';
+    expect(parse(jsonl, 'jsonl', 'f.jsonl', READ)).toEqual([
+      { id: 'a', text: 'alpha', metadata: { topic: 'x' } },
+      { id: 'f.jsonl#2', text: 'beta' },
+      { id: '7', text: 'gamma' },
+      { id: 'f.jsonl#4', text: 'delta' },
+    ]);
+    expect(parse('{"key":"k1","body":"one"}\n', 'jsonl', 'g.jsonl', { ...READ, textField: 'body', idField: 'key' })).toEqual([{ id: 'k1', text: 'one' }]);
+    expect(() => parse('{"text":"ok"}\n{"text": nope}\n', 'jsonl', 'bad.jsonl', READ)).toThrow(/bad\.jsonl line 2 is not JSON/);
+    expect(() => parse('{"body":"x"}\n', 'jsonl', 'bad.jsonl', READ)).toThrow(/bad\.jsonl line 1 has no string field "text" \(its fields: body; pick one with --text-field\)/);
+    expect(parse('[{"id":"x","text":"a"},"b"]', 'json', 'c.json', READ)).toEqual([
+      { id: 'x', text: 'a' },
+      { id: 'c.json#2', text: 'b' },
+    ]);
+  });
+
+  it('markdown: paragraphs under their heading, syntax stripped, fences and front matter', () => {
+    const md = [
+      '---',
+      'title: front matter',
+      '---',
+      '# Baking *bread*',
+      '',
+      'Knead the **dough** for [ten minutes](https://example.com/knead "title") and see ![a loaf](loaf.png).',
+      'A second line with `a*b*c` and snake_case_name and <https://x.y/z>.',
+      '',
+      '<!-- a comment -->',
+      '## Steps',
+      '',
+      '- mix flour and _water_',
+      '- [x] let it rise',
+      '> a quoted ~~bad~~ good tip',
+      '',
+      '```sh',
+      'make bread',
+      '',
+      'eat',
+      '```',
+      '',
+      'Setext title',
+      '------------',
+      'Under the setext [ref link][r].',
+      '',
+      '[r]: https://example.com/ref',
+    ].join('\n');
+    expect(splitMarkdown(md)).toEqual([
+      {
+        heading: 'Baking bread',
+        text: 'Knead the dough for ten minutes and see a loaf.\nA second line with a*b*c and snake_case_name and https://x.y/z.',
+      },
+      { heading: 'Steps', text: 'mix flour and water\nlet it rise\na quoted bad good tip' },
+      { heading: 'Steps', text: 'make bread\n\neat' },
+      { heading: 'Setext title', text: 'Under the setext ref link.' },
+    ]);
+    expect(splitMarkdown(md, 'section').map((s) => s.heading)).toEqual(['Baking bread', 'Steps', 'Setext title']);
+    expect(splitMarkdown(md, 'section')[1]!.text).toBe('mix flour and water\nlet it rise\na quoted bad good tip\n\nmake bread\n\neat');
+    expect(stripInline('**[the docs](https://x.y/(a))** and \\*not emphasis\\*')).toBe('the docs and *not emphasis*');
+    expect(stripInline('\\`not code\\` and `a\\*b` and `` x`y ``')).toBe('`not code` and a\\*b and x`y');
+  });
+
+  it('stdin (-) as text lines, files resolved from the working folder, ids unique across inputs', async () => {
+    const a = file('a.txt', 'one\ntwo\n');
+    const texts = await readInputs([a, '-'], READ, Readable.from(['three\n', 'four']), ROOT);
+    expect(texts).toEqual([
+      { id: `${a}#1`, text: 'one' },
+      { id: `${a}#2`, text: 'two' },
+      { id: 'stdin#1', text: 'three' },
+      { id: 'stdin#2', text: 'four' },
+    ]);
+    await expect(readInputs([a, a], READ, undefined, ROOT)).rejects.toThrow(/the id ".*a\.txt#1" comes twice/);
+    file('notes.md', '# Notes\n\nFirst *paragraph*.\n\n## More\n\n- `second` one\n');
+    // a relative path is read from the working folder (io.cwd) and names the ids as given
+    expect(await readInputs(['notes.md'], READ, undefined, tmp)).toEqual([
+      { id: 'notes.md#1', text: 'First paragraph.', metadata: { heading: 'Notes' } },
+      { id: 'notes.md#2', text: 'second one', metadata: { heading: 'More' } },
+    ]);
+  });
+});
+
+describe('embed: the vectors of createEmbedder({ worker: false }), bit for bit', () => {
+  const TEXTS = ['hello world', 'Knead the dough for ten minutes, then let it rise in a warm place.', 'a', 'planets orbit the sun on elliptical paths'];
+
+  for (const [fixture, name, task] of [
+    [GLOVE, 'glove-sif', undefined],
+    [E5, 'tiny-e5', 'query'],
+  ] as const) {
+    it(`${name}${task ? ` (--task ${task})` : ''}: JSON lines {id, text, embedding} equal to the library's`, async () => {
+      const input = file(`${name}.txt`, TEXTS.join('\n') + '\n');
+      const out = join(tmp, `${name}.jsonl`);
+      const r = await cli(['embed', '--model', fixture, ...(task ? ['--task', task] : []), '-o', out, input]);
+      expect(r.stderr).toMatch(/embedded 4 texts/);
+      expect(r.code).toBe(0);
+      const rows = jsonLines<{ id: string; text: string; embedding: number[] }>(readFileSync(out, 'utf8'));
+      expect(rows.map((x) => x.id)).toEqual(TEXTS.map((_, i) => `${input}#${i + 1}`));
+      expect(rows.map((x) => x.text)).toEqual(TEXTS);
+
+      const embedder = await createEmbedder({ model: server.folder(name), worker: false });
+      try {
+        const direct = await embedder.embed(TEXTS, task ? { task } : {});
+        rows.forEach((row, i) => expect(Float32Array.from(row.embedding)).toEqual(direct[i]));
+      } finally {
+        await embedder.dispose();
+      }
+    });
+  }
+
+  it('stdin to stdout, --quiet leaves stderr empty; a runtime error exits 1 with the typed error', async () => {
+    const r = await cli(['embed', '-q', '--model', GLOVE, '-'], 'bread\nbutter\n');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(jsonLines<{ id: string }>(r.stdout).map((x) => x.id)).toEqual(['stdin#1', 'stdin#2']);
+
+    const bad = await cli(['embed', '-q', '--model', GLOVE, '--dimensions', '7', '-'], 'bread\n');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^webgpu-embed: RangeError: dimensions must be one of 100/);
+    const notReranker = await cli(['rerank', '-q', '--model', GLOVE, '--query', 'q', '-'], 'bread\n');
+    expect(notReranker.code).toBe(1);
+    expect(notReranker.stderr).toMatch(/^webgpu-embed: ModelLoadError: .*not a reranker/);
+    const badLine = await cli(['embed', '-q', '--model', GLOVE, file('bad.jsonl', '{"text":"ok"}\n{oops\n')]);
+    expect(badLine.code).toBe(1);
+    expect(badLine.stderr).toMatch(/^webgpu-embed: error: .*bad\.jsonl line 2 is not JSON/);
+  });
+});
+
+describe('rerank', () => {
+  it("writes createReranker's ranking best first as {index, id, score, text}; --top-k keeps the best", async () => {
+    const docs = JSON.parse(readFileSync(join(ROOT, 'examples/corpus/documents.json'), 'utf8')) as { id: string; text: string }[];
+    const input = file('docs.jsonl', docs.slice(0, 12).map((d) => JSON.stringify({ id: d.id, text: d.text })).join('\n'));
+    const query = 'how do planets orbit the sun';
+    const r = await cli(['rerank', '-q', '--model', CROSS, '--query', query, input]);
+    expect(r.code).toBe(0);
+    const rows = jsonLines<{ index: number; id: string; score: number; text: string }>(r.stdout);
+    expect(rows).toHaveLength(12);
+
+    const reranker = await createReranker({ model: server.folder('tiny-cross-encoder'), worker: false });
+    try {
+      const direct = await reranker.rerank(query, docs.slice(0, 12).map((d) => d.text));
+      expect(rows.map((x) => [x.index, x.score])).toEqual(direct.map((d) => [d.index, d.score]));
+    } finally {
+      await reranker.dispose();
+    }
+    rows.forEach((x, i) => {
+      expect(x.id).toBe(docs[x.index]!.id);
+      expect(x.text).toBe(docs[x.index]!.text);
+      if (i > 0) expect(x.score).toBeLessThanOrEqual(rows[i - 1]!.score);
+    });
+    const top = await cli(['rerank', '-q', '--model', CROSS, '--query', query, '--top-k', '3', input]);
+    expect(jsonLines(top.stdout)).toEqual(rows.slice(0, 3));
+  });
+});
+
+describe('index: the WGEI blob round-trips through createIndex().import()', () => {
+  let embedder: Embedder;
+  beforeAll(async () => {
+    embedder = await createEmbedder({ model: server.folder('glove-sif'), worker: false });
+  });
+  afterAll(async () => {
+    await embedder?.dispose();
+  });
+
+  it('the same vectors and search hits as an index built with the library; --format jsonl lists the passages', async () => {
+    const docs = JSON.parse(readFileSync(join(ROOT, 'examples/corpus/documents.json'), 'utf8')) as { id: string; topic: string; text: string }[];
+    const queries = JSON.parse(readFileSync(join(ROOT, 'examples/corpus/queries.json'), 'utf8')) as { query: string; expected: string }[];
+    const input = file('corpus.jsonl', docs.map((d) => JSON.stringify({ id: d.id, text: d.text, topic: d.topic })).join('\n'));
+    const out = join(tmp, 'site.wgei');
+    const r = await cli(['index', '--model', GLOVE, '--storage', 'int8', '-o', out, input]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/indexed 37 documents as 40 passages of 100 dimensions/);
+    const blob = new Uint8Array(readFileSync(out));
+
+    const built = await createIndex<{ topic: string }>({ embedder, device: 'cpu' });
+    const imported = await createIndex<{ topic: string }>({ embedder, device: 'cpu' });
+    try {
+      await built.add(docs.map((d) => ({ id: d.id, text: d.text, metadata: { topic: d.topic } })));
+      await imported.import(blob);
+      expect(imported.size).toBe(37);
+      expect(imported.get('bread')!.metadata).toEqual({ topic: 'cooking' });
+      const mine = decodeIndex(built.export());
+      const theirs = decodeIndex(blob);
+      expect(theirs.vectors).toEqual(mine.vectors);
+      expect(theirs.documents).toEqual(mine.documents);
+      expect(theirs.model).toBe('glove-sif');
+      // import → export gives the CLI's vectors and documents back (the model named by this embedder)
+      expect({ ...decodeIndex(imported.export()), model: 'glove-sif' }).toEqual(theirs);
+      for (const q of queries.slice(0, 8)) {
+        const a = await imported.search(q.query, { topK: 3 });
+        const b = await built.search(q.query, { topK: 3 });
+        expect(a).toEqual(b);
+        expect(a[0]!.id).toBe(q.expected);
+      }
+    } finally {
+      await built.dispose();
+      await imported.dispose();
+    }
+
+    const jsonl = await cli(['index', '-q', '--model', GLOVE, '--format', 'jsonl', input]);
+    expect(jsonl.code).toBe(0);
+    const rows = jsonLines<{ id: string; passage: number; start: number; end: number; text: string; metadata: unknown; embedding: number[] }>(jsonl.stdout);
+    expect(rows).toHaveLength(40);
+    const theirs = decodeIndex(blob);
+    expect(Float32Array.from(rows.flatMap((x) => x.embedding))).toEqual(theirs.vectors);
+    const guide = rows.filter((x) => x.id === 'field-guide');
+    expect(guide.map((x) => x.passage)).toEqual([0, 1, 2, 3]);
+    expect(guide[1]!.text).toBe(docs.find((d) => d.id === 'field-guide')!.text.slice(guide[1]!.start, guide[1]!.end));
+  });
+});
