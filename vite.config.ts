@@ -123,7 +123,6 @@ export default defineConfig({
           hookTimeout: 180_000,
         },
       },
-      },
     ],
   },
 });
