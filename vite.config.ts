@@ -123,6 +123,22 @@ export default defineConfig({
           hookTimeout: 180_000,
         },
       },
+      {
+        test: {
+          name: 'faults',
+          include: ['test/faults/**/*.test.ts'],
+          environment: 'node',
+          pool: 'forks',
+          // One Chromium at a time, as the browser layer, and after the other projects (groupOrder 1):
+          // two Chromiums on SwiftShader at once starve each other on two cores. The tally's table is
+          // printed and written to test-results/faults.{md,json} by this setup's teardown.
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+          globalSetup: ['test/faults/setup.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 180_000,
+        },
+      },
     ],
   },
 });

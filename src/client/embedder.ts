@@ -129,13 +129,14 @@ export async function createEmbedder(options: CreateEmbedderOptions): Promise<Em
   const { id, info } = await callWorker(
     (api) => api.createEmbedder(workerOptions, options.signal, options.onProgress ? proxy(options.onProgress) : undefined),
     w,
+    { options: workerOptions },
   );
   let disposed = false;
   return {
     info,
     embed: async (texts, o = {}) => {
       if (disposed) throw new DisposedError('this embedder was disposed; create a new one with createEmbedder()');
-      return toEmbeddings(await callWorker((api) => api.embed(id, texts, callOptions(o), o.signal, o.onProgress ? proxy(o.onProgress) : undefined), w));
+      return toEmbeddings(await callWorker((api) => api.embed(id, texts, callOptions(o), o.signal, o.onProgress ? proxy(o.onProgress) : undefined), w, { texts, options: callOptions(o) }));
     },
     countTokens: async (texts, o = {}) => {
       if (disposed) throw new DisposedError('this embedder was disposed; create a new one with createEmbedder()');

@@ -9,6 +9,7 @@ import type { ModelOverrides } from '../models/spec.ts';
 import type { Dtype } from '../models/types.ts';
 import type { DeviceRequest } from '../runtime/backend.ts';
 import type { OrtSettings } from '../runtime/ort.ts';
+import { workerWatch } from './worker.ts';
 
 /** The load options both model kinds take (each adds its own). */
 export interface LoadOptions {
@@ -58,22 +59,25 @@ export function splitOptions<O extends object, K extends keyof O>(options: O, lo
 
 /** Instances kept by embed() / rerank(): one per distinct set of load options; a failed load is forgotten. */
 export class SharedInstances<T extends { dispose(): Promise<void> }> {
-  private readonly kept = new Map<string, Promise<T>>();
+  private readonly kept = new Map<string, { instance: Promise<T>; alive: () => boolean }>();
 
   get(load: object, create: () => Promise<T>): Promise<T> {
     const key = JSON.stringify(load);
-    let instance = this.kept.get(key);
-    if (!instance) {
-      instance = create();
-      this.kept.set(key, instance);
-      instance.catch(() => this.kept.delete(key));
-    }
-    return instance;
+    const kept = this.kept.get(key);
+    // One kept in a worker that has died since answers nothing again: the next call makes a new one (in a new worker).
+    if (kept?.alive()) return kept.instance;
+    const inWorker = (load as { worker?: boolean }).worker ?? typeof Worker !== 'undefined';
+    const entry = { instance: create(), alive: inWorker ? workerWatch() : () => true };
+    this.kept.set(key, entry);
+    entry.instance.catch(() => {
+      if (this.kept.get(key) === entry) this.kept.delete(key);
+    });
+    return entry.instance;
   }
 
   async release(): Promise<void> {
     const all = [...this.kept.values()];
     this.kept.clear();
-    await Promise.all(all.map(async (p) => (await p.catch(() => undefined))?.dispose()));
+    await Promise.all(all.map(async (e) => (await e.instance.catch(() => undefined))?.dispose()));
   }
 }

@@ -135,7 +135,7 @@ export async function createReranker(options: CreateRerankerOptions): Promise<Re
   }
   const w = engineWorker();
   const { signal: _, ...workerOptions } = engineOptions(options);
-  const { id, info } = await callWorker((api) => api.createReranker(workerOptions, options.signal, options.onProgress ? proxy(options.onProgress) : undefined), w);
+  const { id, info } = await callWorker((api) => api.createReranker(workerOptions, options.signal, options.onProgress ? proxy(options.onProgress) : undefined), w, { options: workerOptions });
   let disposed = false;
   return {
     info,
@@ -143,7 +143,7 @@ export async function createReranker(options: CreateRerankerOptions): Promise<Re
       if (disposed) throw new DisposedError('this reranker was disposed; create a new one with createReranker()');
       const topK = check(query, documents, o);
       if (documents.length === 0) return noResults();
-      const r = await callWorker((api) => api.rerank(id, query, documents, callOptions(o), o.signal, o.onProgress ? proxy(o.onProgress) : undefined), w);
+      const r = await callWorker((api) => api.rerank(id, query, documents, callOptions(o), o.signal, o.onProgress ? proxy(o.onProgress) : undefined), w, { query, documents, options: callOptions(o) });
       return toResults(r, documents, topK);
     },
     stats: () => callWorker((api) => api.rerankerStats(id), w),

@@ -33,7 +33,7 @@ function start(): Running {
     const detail = 'message' in ev && typeof ev.message === 'string' && ev.message ? ev.message : 'the worker script failed to load or threw';
     if (running === r) running = undefined;
     worker.terminate();
-    fail(new WorkerCrashedError(`the webgpu-embed worker stopped (${detail}); the next call starts a new one`));
+    fail(new WorkerCrashedError(`the webgpu-embed worker stopped (${detail}); the next call starts a new one (an embedder or reranker made before it is gone: create it again)`));
   };
   worker.addEventListener('error', onError);
   worker.addEventListener('messageerror', onError);
@@ -45,9 +45,42 @@ export function engineWorker(): Running {
   return (running ??= start());
 }
 
-/** Calls the worker; rejects with WorkerCrashedError if the worker dies first. */
-export function callWorker<T>(fn: (api: Remote<WorkerApi>) => Promise<T>, w: Running = engineWorker()): Promise<T> {
-  return Promise.race([fn(w.api), w.failed]);
+/** Whether the worker running now (started if none) is still the one running: false once it died or was ended. */
+export function workerWatch(): () => boolean {
+  const r = engineWorker();
+  return () => running === r;
+}
+
+/**
+ * Calls the worker; rejects with WorkerCrashedError if the worker dies first. `sent` names the
+ * arguments, so that one postMessage cannot clone (a function, a symbol) is named in a TypeError.
+ */
+export function callWorker<T>(fn: (api: Remote<WorkerApi>) => Promise<T>, w: Running = engineWorker(), sent?: Record<string, unknown>): Promise<T> {
+  return Promise.race([fn(w.api).catch((e: unknown) => Promise.reject(notSendable(e, sent))), w.failed]);
+}
+
+/** postMessage's DataCloneError, as a TypeError that names the argument (or its element or property) that cannot be sent. */
+function notSendable(e: unknown, sent: Record<string, unknown> = {}): unknown {
+  if ((e as Error | undefined)?.name !== 'DataCloneError') return e;
+  const clones = (v: unknown) => {
+    try {
+      structuredClone(v);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  let where: string | undefined;
+  for (const [name, v] of Object.entries(sent)) {
+    if (clones(v)) continue;
+    const inner = v && typeof v === 'object' ? Object.entries(v).find(([, x]) => !clones(x)) : undefined;
+    where = inner ? `${name}${Array.isArray(v) ? `[${inner[0]}]` : `.${inner[0]}`}` : name;
+    break;
+  }
+  return new TypeError(
+    `${where ?? 'an argument'} cannot be sent to the webgpu-embed worker (${(e as Error).message}): pass plain data (strings, numbers, arrays, plain objects), not functions or symbols.`,
+    { cause: e },
+  );
 }
 
 /** Ends the worker (pending calls reject with WorkerCrashedError); the next call starts a new one. */

@@ -17,7 +17,9 @@ export const DEFAULT_LIMITS: BatchLimits = { maxBatchSize: 32, maxBatchTokens: 8
  * equal lengths, input order is kept (a stable sort), which keeps results deterministic.
  */
 export function planBatches(lengths: readonly number[], limits: BatchLimits = DEFAULT_LIMITS): number[][] {
-  if (limits.maxBatchSize < 1 || limits.maxBatchTokens < 1) throw new RangeError('batch limits must be at least 1');
+  for (const k of ['maxBatchSize', 'maxBatchTokens'] as const) {
+    if (!(limits[k] >= 1)) throw new RangeError(`limits.${k} must be a number ≥ 1, got ${String(limits[k])}`);
+  }
   const order = lengths.map((_, i) => i).sort((a, b) => lengths[b]! - lengths[a]! || a - b);
   const batches: number[][] = [];
   let current: number[] = [];
@@ -46,4 +48,21 @@ export function paddingRatio(lengths: readonly number[], batches: readonly numbe
     for (const i of b) real += lengths[i]!;
   }
   return real === 0 ? 1 : padded / real;
+}
+
+/**
+ * Resolves in a later task (a message to itself), not a microtask. Between batches of a call with
+ * an AbortSignal: on wasm a run resolves without the event loop ever taking a turn, so a worker
+ * running batch after batch would never take in the message that aborts the call (or a queued one).
+ */
+export function nextTask(): Promise<void> {
+  if (typeof MessageChannel === 'undefined') return new Promise((r) => setTimeout(r, 0));
+  return new Promise((resolve) => {
+    const { port1, port2 } = new MessageChannel();
+    port1.onmessage = () => {
+      port1.close();
+      resolve();
+    };
+    port2.postMessage(null);
+  });
 }

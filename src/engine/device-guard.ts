@@ -55,8 +55,12 @@ export class DeviceGuard<R extends GuardedRuntime> {
 
   private watch(): void {
     const device = this.runtime.session.gpuDevice;
+    // Held weakly: a device outlives the embedders and rerankers made on it (ORT keeps one while any
+    // session lives), and its pending `lost` would otherwise keep every disposed one, model and all.
+    const guard = new WeakRef(this);
     device?.lost.then((l) => {
-      if (!this.disposed() && this.runtime.session.gpuDevice === device) this.lost = `${l.reason}: ${l.message}`;
+      const g = guard.deref();
+      if (g && !g.disposed() && g.runtime.session.gpuDevice === device) g.lost = `${l.reason}: ${l.message}`;
     });
   }
 

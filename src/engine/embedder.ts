@@ -16,7 +16,7 @@ import { chooseBackend, type Backend, type BackendChoice, type DeviceRequest } f
 import { Mutex } from '../runtime/mutex.ts';
 import { configureOrt, ort, type OrtSettings } from '../runtime/ort.ts';
 import { createModelSession, type ModelSession } from '../runtime/session.ts';
-import { DEFAULT_LIMITS, planBatches, type BatchLimits } from './batching.ts';
+import { DEFAULT_LIMITS, nextTask, planBatches, type BatchLimits } from './batching.ts';
 import { cpuHead } from './cpu-head.ts';
 import { DeviceGuard } from './device-guard.ts';
 import { buildFeeds, padBatch } from './feeds.ts';
@@ -263,6 +263,9 @@ class Embedder implements EmbedderEngine {
     checkTexts(texts);
     const { spec } = this.model;
     const dims = checkDimensions(o.dimensions, spec);
+    if (o.longText !== undefined && o.longText !== 'truncate' && o.longText !== 'chunk') {
+      throw new RangeError(`longText must be 'truncate' or 'chunk', got ${JSON.stringify(o.longText)}`);
+    }
     o.signal?.throwIfAborted();
     if (texts.length === 0) return { data: new Float32Array(0), dimensions: dims, count: 0, truncated: [], tokens: [] };
 
@@ -280,6 +283,7 @@ class Embedder implements EmbedderEngine {
     let done = 0;
     for (const batch of batches) {
       // The running call stops at the next batch boundary; queued calls leave the queue at once.
+      if (o.signal && done > 0) await nextTask();
       const out = await this.lock.run(() => this.runBatch(batch.map((i) => items[i]!.prep), dims, o.signal), o.signal);
       batch.forEach((item, r) => rows.set(out.subarray(r * dims, (r + 1) * dims), item * dims));
       done += batch.length;

@@ -19,7 +19,7 @@ import { chooseBackend, type Backend, type BackendChoice, type DeviceRequest } f
 import { Mutex } from '../runtime/mutex.ts';
 import { configureOrt, ort, type OrtSettings } from '../runtime/ort.ts';
 import { createModelSession, type ModelSession } from '../runtime/session.ts';
-import { DEFAULT_LIMITS, planBatches, type BatchLimits } from './batching.ts';
+import { DEFAULT_LIMITS, nextTask, planBatches, type BatchLimits } from './batching.ts';
 import { DeviceGuard } from './device-guard.ts';
 import { checkDtype, dtypeOrderFor, hiddenToF32 } from './embedder.ts';
 import { buildFeeds, padBatch, type PaddedBatch } from './feeds.ts';
@@ -282,6 +282,7 @@ class Reranker implements RerankerEngine {
     let done = 0;
     for (const batch of batches) {
       // The running call stops at the next batch boundary; queued calls leave the queue at once.
+      if (o.signal && done > 0) await nextTask();
       const out = await this.lock.run(() => this.runBatch(batch.map((i) => pairs[i]!), o.signal), o.signal);
       batch.forEach((item, r) => (scores[item] = out[r]!));
       done += batch.length;

@@ -82,7 +82,7 @@ export function chunkText(model: Model, text: string, opts: ChunkOptions = {}): 
   const window = limit - head.length - promptIds.length - tail.length;
   if (window < 1) throw new RangeError(`The prompt takes ${promptIds.length} of ${limit} tokens and leaves no room for text: raise maxTokens or shorten the instruction.`);
   if (!Number.isInteger(overlap) || overlap < 0 || overlap >= window) {
-    throw new RangeError(`overlap must be an integer from 0 to ${window - 1} (a window holds ${window} tokens of text), got ${overlap}.`);
+    throw new RangeError(`chunkOverlap: the overlap must be an integer from 0 to ${window - 1} (a window holds ${window} tokens of text), got ${overlap}.`);
   }
 
   const chunks: TextChunk[] = [];

@@ -36,8 +36,17 @@ function metaOf(list: readonly ort.InferenceSession.ValueMetadata[] | undefined,
   });
 }
 
+/**
+ * Releases of sessions whose GPU device was lost, still under way. ORT's WebGPU context (and so
+ * its GPUDevice) lives while any session on it does: a session created before every session on a
+ * lost device is released would be given the lost device again. So a session on a lost device is
+ * released at once (after the run in flight), whoever owns it, and a new one waits for those.
+ */
+const lostReleases = new Set<Promise<unknown>>();
+
 export async function createModelSession(model: LoadedModel, backend: Backend): Promise<ModelSession> {
   const url = model.spec.baseUrl + model.spec.onnxFile;
+  if (backend === 'webgpu') await Promise.all(lostReleases);
   let session: ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(model.onnx, {
@@ -65,12 +74,58 @@ export async function createModelSession(model: LoadedModel, backend: Backend): 
     await session.release();
     throw new ModelLoadError(`onnxruntime-web created the session for ${url} but exposed no WebGPU device`, url);
   }
+  // The device's pending `lost` (below) must not keep the session once it is released.
+  const held: { session?: ort.InferenceSession } = { session };
+  let released: Promise<void> | undefined;
+  const release = () => {
+    const s = held.session;
+    held.session = undefined;
+    return (released ??= s ? s.release() : Promise.resolve());
+  };
+  // Output tensors not yet disposed by their caller: the session outlives them (disposing a
+  // tensor of a released session traps in ORT's wasm).
+  let outstanding = 0;
+  let drained: (() => void) | undefined;
+  void gpuDevice?.lost.then(() => {
+    // after the run in flight, and after its caller is done with the outputs
+    const done = ortRunLock
+      .run(async () => {
+        if (outstanding) await new Promise<void>((r) => (drained = r));
+        await release();
+      })
+      .catch(() => undefined);
+    lostReleases.add(done);
+    void done.then(() => lostReleases.delete(done));
+  });
+  const run = (feeds: Record<string, ort.Tensor>, signal?: AbortSignal) =>
+    ortRunLock.run(async () => {
+      const s = held.session;
+      if (!s) throw new Error(`the onnxruntime-web session for ${url} was released`);
+      return track(await s.run(feeds));
+    }, signal);
+  const track = (outputs: ort.InferenceSession.ReturnType) => {
+    for (const t of Object.values(outputs)) {
+      outstanding++;
+      const dispose = t.dispose.bind(t);
+      let done = false;
+      t.dispose = () => {
+        if (done) return;
+        done = true;
+        try {
+          dispose();
+        } finally {
+          if (--outstanding === 0) drained?.();
+        }
+      };
+    }
+    return outputs;
+  };
   return {
     backend,
     inputs: metaOf(session.inputMetadata, session.inputNames),
     outputNames: session.outputNames,
     ...(gpuDevice ? { gpuDevice } : {}),
-    run: (feeds, signal) => ortRunLock.run(() => session.run(feeds), signal),
-    release: () => session.release(),
+    run,
+    release,
   };
 }
