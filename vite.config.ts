@@ -129,9 +129,9 @@ export default defineConfig({
           include: ['test/faults/**/*.test.ts'],
           environment: 'node',
           pool: 'forks',
-          // One Chromium at a time, as the browser layer, and after the other projects (groupOrder 1):
-          // two Chromiums on SwiftShader at once starve each other on two cores. The tally's table is
-          // printed and written to test-results/faults.{md,json} by this setup's teardown.
+          // One Chromium at a time, as the browser layer, and in a group of its own (groupOrder 1), so
+          // never beside the browser layer: two Chromiums on SwiftShader starve each other on two cores.
+          // The tally's table is printed and written to test-results/faults.{md,json} by this setup's teardown.
           fileParallelism: false,
           sequence: { groupOrder: 1 },
           globalSetup: ['test/faults/setup.ts'],
