@@ -8,12 +8,14 @@
  * is SwiftShader (a CPU): compare ratios within one run, not absolute speeds.
  * Writes bench/results/rerank-<date>.json.
  */
-import { createReadStream, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { extname, join, normalize, sep } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { launchBrowser } from '../test/browser/harness/browser.ts';
-import { REPO_ROOT, startServer, type Middleware } from '../test/browser/harness/server.ts';
+import { REPO_ROOT, startServer } from '../test/browser/harness/server.ts';
 import { ensureFixture } from '../test/fixtures/build/index.ts';
 import { FIXTURES } from '../test/fixtures/build/registry.ts';
+import { RERANK_QUERY as QUERY, rerankDocuments } from './corpus.ts';
+import { tjsOrt, TJS_ORT_PATH } from './harness.ts';
 import type { BenchRow } from './pages/rerank.ts';
 
 const MODEL = 'tiny-qwen3-reranker';
@@ -21,31 +23,7 @@ const count = Number(process.argv[2] ?? 8);
 const batchSize = Number(process.argv[3] ?? 4);
 await ensureFixture(FIXTURES.find((f) => f.name === MODEL)!);
 
-// transformers.js brings its own onnxruntime-web (a 1.31 dev build): its dist is served byte for byte here.
-const TJS_ORT_PATH = '/tjs-ort/';
-const TJS_ORT_DIR = join(REPO_ROOT, 'node_modules', '@huggingface', 'transformers', 'node_modules', 'onnxruntime-web', 'dist');
-const tjsOrt: Middleware = (req, res, next) => {
-  const path = new URL(req.url ?? '/', 'http://x').pathname;
-  if (!path.startsWith(TJS_ORT_PATH)) return next();
-  const file = normalize(join(TJS_ORT_DIR, path.slice(TJS_ORT_PATH.length)));
-  if (!file.startsWith(TJS_ORT_DIR + sep) || !existsSync(file)) return next();
-  res.setHeader('Content-Type', extname(file) === '.wasm' ? 'application/wasm' : 'text/javascript');
-  res.setHeader('Content-Length', statSync(file).size);
-  createReadStream(file).pipe(res);
-};
-
-const QUERY = 'What is the capital of France?';
-const POOL = [
-  'Paris is the capital and largest city of France.',
-  'Bananas are yellow.',
-  'The Eiffel Tower is in Paris, a large city in France with many museums, bridges and cafés along the Seine.',
-  'Berlin is the capital of Germany.',
-  'Mount Everest is the highest mountain above sea level, on the border of Nepal and China.',
-  'French is spoken in France, Belgium, Switzerland, Canada and many countries of Africa.',
-  'The cat sat on the mat.',
-  'Lyon and Marseille are large French cities, but neither is the seat of the government.',
-];
-const documents = Array.from({ length: count }, (_, i) => POOL[i % POOL.length]!);
+const documents = rerankDocuments(count);
 
 const server = await startServer({ middlewares: [tjsOrt] });
 const browser = await launchBrowser();
