@@ -49,20 +49,3 @@ export function paddingRatio(lengths: readonly number[], batches: readonly numbe
   }
   return real === 0 ? 1 : padded / real;
 }
-
-/**
- * Resolves in a later task (a message to itself), not a microtask. Between batches of a call with
- * an AbortSignal: on wasm a run resolves without the event loop ever taking a turn, so a worker
- * running batch after batch would never take in the message that aborts the call (or a queued one).
- */
-export function nextTask(): Promise<void> {
-  if (typeof MessageChannel === 'undefined') return new Promise((r) => setTimeout(r, 0));
-  return new Promise((resolve) => {
-    const { port1, port2 } = new MessageChannel();
-    port1.onmessage = () => {
-      port1.close();
-      resolve();
-    };
-    port2.postMessage(null);
-  });
-}

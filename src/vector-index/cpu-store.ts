@@ -8,6 +8,7 @@
  */
 import { rowWords, scoreBinary, scoreFloat32, scoreInt8, type VectorStorage } from '../reference/index-score.ts';
 import { TopSelector, topKBySort } from '../reference/top-k.ts';
+import { nextTask } from '../runtime/next-task.ts';
 import type { Run, VectorRows } from './rows.ts';
 import { quantize, quantizeQuery, type Candidates, type VectorStore } from './store.ts';
 
@@ -55,7 +56,7 @@ export class CpuStore implements VectorStore {
         this.codes.set(q.codes, start * this.words);
         if (q.scales) this.scales.set(q.scales, start);
         if (performance.now() - sliceStart > SLICE_MS) {
-          await yieldToPage();
+          await nextTask();
           sliceStart = performance.now();
         }
       }
@@ -109,7 +110,7 @@ export class CpuStore implements VectorStore {
         }
       }
       if (performance.now() - sliceStart > SLICE_MS) {
-        await yieldToPage();
+        await nextTask();
         signal?.throwIfAborted();
         sliceStart = performance.now();
       }
@@ -125,20 +126,4 @@ export class CpuStore implements VectorStore {
     this.codes = new Uint32Array(0);
     this.scales = new Float32Array(0);
   }
-}
-
-/**
- * Lets the page run between slices of a long scan: the rest of the scan waits in the task queue
- * behind whatever else is there (a posted message; not scheduler.yield(), whose continuations
- * jump ahead of the page's own timers and messages for as long as the scan lasts).
- */
-function yieldToPage(): Promise<void> {
-  return new Promise((resolve) => {
-    const { port1, port2 } = new MessageChannel();
-    port1.onmessage = () => {
-      port1.close();
-      resolve();
-    };
-    port2.postMessage(null);
-  });
 }

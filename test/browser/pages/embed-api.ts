@@ -5,37 +5,8 @@
 import * as lib from '../../../src/index.ts';
 import { fixtureUrl } from './embed.ts';
 
-export interface ErrorInfo {
-  name: string;
-  message: string;
-  /** the classes of the library (or the platform) the error is an instance of */
-  is: string[];
-  url?: string;
-}
-
-const CLASSES: [string, unknown][] = [
-  ['TypeError', TypeError],
-  ['RangeError', RangeError],
-  ['DOMException', DOMException],
-  ['WebGPUEmbedError', lib.WebGPUEmbedError],
-  ['ModelLoadError', lib.ModelLoadError],
-  ['ModelFileNotFoundError', lib.ModelFileNotFoundError],
-  ['ModelFileIsHtmlError', lib.ModelFileIsHtmlError],
-  ['WebGPUUnavailableError', lib.WebGPUUnavailableError],
-  ['DisposedError', lib.DisposedError],
-  ['WorkerCrashedError', lib.WorkerCrashedError],
-  ['DtypeUnsupportedError', lib.DtypeUnsupportedError],
-];
-
-function info(e: unknown): ErrorInfo {
-  const err = e as Error & { url?: string };
-  return {
-    name: err?.name,
-    message: err?.message,
-    is: CLASSES.filter(([, C]) => e instanceof (C as new () => unknown)).map(([n]) => n),
-    ...(err?.url ? { url: err.url } : {}),
-  };
-}
+export type { ErrorInfo } from './errors.ts';
+import { errorInfo as info, type ErrorInfo } from './errors.ts';
 
 async function caught(p: Promise<unknown>): Promise<ErrorInfo | 'resolved'> {
   try {

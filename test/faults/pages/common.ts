@@ -3,50 +3,11 @@
  * instances of), calls bounded by a timeout (a hang is an outcome, not a stuck test), and
  * vector comparisons.
  */
-import * as lib from '../../../src/index.ts';
+
+import { errorInfo, type ErrorInfo } from '../../browser/pages/errors.ts';
 
 export { fixtureUrl } from '../../browser/pages/embed.ts';
-
-export interface ErrorInfo {
-  name: string;
-  message: string;
-  /** the library's (or the platform's) classes the error is an instance of */
-  is: string[];
-  url?: string;
-  needed?: number;
-  available?: number;
-}
-
-const CLASSES: [string, unknown][] = [
-  ['TypeError', TypeError],
-  ['RangeError', RangeError],
-  ['DOMException', DOMException],
-  ['WebGPUEmbedError', lib.WebGPUEmbedError],
-  ['ModelLoadError', lib.ModelLoadError],
-  ['ModelFileNotFoundError', lib.ModelFileNotFoundError],
-  ['ModelFileIsHtmlError', lib.ModelFileIsHtmlError],
-  ['WebGPUUnavailableError', lib.WebGPUUnavailableError],
-  ['DisposedError', lib.DisposedError],
-  ['GpuDeviceLostError', lib.GpuDeviceLostError],
-  ['WorkerCrashedError', lib.WorkerCrashedError],
-  ['DtypeUnsupportedError', lib.DtypeUnsupportedError],
-  ['StorageQuotaError', lib.StorageQuotaError],
-  ['YesNoTokenError', lib.YesNoTokenError],
-  ['EmptyQueryError', lib.EmptyQueryError],
-  ['IndexFormatError', lib.IndexFormatError],
-];
-
-export function errorInfo(e: unknown): ErrorInfo {
-  const err = e as Error & { url?: string; needed?: number; available?: number };
-  return {
-    name: err?.name ?? typeof e,
-    message: err?.message ?? String(e),
-    is: CLASSES.filter(([, C]) => e instanceof (C as new () => unknown)).map(([n]) => n),
-    ...(err?.url ? { url: err.url } : {}),
-    ...(typeof err?.needed === 'number' ? { needed: err.needed } : {}),
-    ...(typeof err?.available === 'number' ? { available: err.available } : {}),
-  };
-}
+export { errorInfo, type ErrorInfo };
 
 /** A typed error of the library, or a TypeError / RangeError (bad arguments). */
 export function isTyped(e: ErrorInfo): boolean {
