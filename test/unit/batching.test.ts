@@ -37,4 +37,35 @@ describe('length-sorted batching', () => {
     expect(planBatches([3, 3, 3, 3], { maxBatchSize: 2, maxBatchTokens: 100 })).toEqual([[0, 1], [2, 3]]);
     expect(planBatches([])).toEqual([]);
   });
+
+  it('cuts the sorted list where the padded tokens plus a per-batch overhead are least (against every cut, by brute force)', () => {
+    let seed = 5;
+    const rand = (k: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % k);
+    for (let trial = 0; trial < 200; trial++) {
+      const n = 1 + rand(10);
+      const lengths = Array.from({ length: n }, () => 1 + rand(300));
+      const limits = { maxBatchSize: 1 + rand(6), maxBatchTokens: 50 + rand(1200), batchOverheadTokens: rand(200) };
+      const sorted = [...lengths].sort((a, b) => b - a);
+      const cost = (groups: number[][]) => groups.reduce((c, g) => c + g.length * Math.max(...g) + limits.batchOverheadTokens, 0);
+      const fits = (g: number[]) => g.length <= limits.maxBatchSize && (g.length === 1 || g.length * Math.max(...g) <= limits.maxBatchTokens);
+      let best = Infinity;
+      for (let mask = 0; mask < 2 ** (n - 1); mask++) {
+        const groups: number[][] = [[sorted[0]!]];
+        for (let i = 1; i < n; i++) (mask & (1 << (i - 1)) ? groups.push([sorted[i]!]) : groups.at(-1)!.push(sorted[i]!));
+        if (groups.every(fits)) best = Math.min(best, cost(groups));
+      }
+      const planned = planBatches(lengths, limits).map((b) => b.map((i) => lengths[i]!));
+      expect(planned.every(fits)).toBe(true);
+      expect(cost(planned)).toBe(best);
+    }
+  });
+
+  it('pads a small call little: far less than filling each batch to the maximum would', () => {
+    const lengths = randomLengths(64, 3);
+    const fill = paddingRatio(lengths, [0, 1].map((k) => [...lengths.keys()].sort((a, b) => lengths[b]! - lengths[a]!).slice(k * 32, k * 32 + 32)));
+    const planned = planBatches(lengths, { maxBatchSize: 32, maxBatchTokens: 1e9 });
+    expect(paddingRatio(lengths, planned)).toBeLessThan(1.15);
+    expect(fill).toBeGreaterThan(1.3);
+    expect(planned.length).toBeLessThan(16); // not one text per batch: the overhead keeps batches together
+  });
 });

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReranker, EmptyQueryError, ModelLoadError, rerank, releaseSharedRerankers, YesNoTokenError, type Reranker } from '../../src/index.ts';
 import { rankByScore } from '../../src/engine/rank.ts';
 import { MODELS, startServer, type TestServer } from './helpers/model-folders.ts';
+import { planBatches } from '../../src/engine/batching.ts';
 
 const SYSTEM =
   '<|im_start|>system\nJudge whether the Document meets the requirements based on the Query and the Instruct provided. Note that the answer can only be "yes" or "no".<|im_end|>\n<|im_start|>user\n';
@@ -199,7 +200,10 @@ describe('rerank() arguments and models', () => {
     const events: { done: number; total: number }[] = [];
     const all = await pruned.rerank(QUERY, DOCS, { onProgress: (e) => e.type === 'rerank' && events.push({ done: e.done, total: e.total }) });
     expect(all).toHaveLength(4);
-    expect(events).toEqual([{ done: 3, total: 4 }, { done: 4, total: 4 }]); // batches of 3
+    // one event per batch of at most 3, as planned over the pairs' lengths (none is cut)
+    let done = 0;
+    expect(events).toEqual(planBatches(all.tokens, { maxBatchSize: 3, maxBatchTokens: 8192 }).map((b) => ({ done: (done += b.length), total: 4 })));
+    expect(events.length).toBeGreaterThan(1);
     await expect(pruned.rerank(QUERY, DOCS, { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
     const ac = new AbortController();
     let batches = 0;
