@@ -5,12 +5,23 @@
  * GpuDeviceLostError that says so, and the next batch rebuilds the runtime on a new device.
  *
  * @example
- * const guard = new DeviceGuard(runtime, (old, signal) => rebuild(old, signal), () => disposed);
+ * const guard = new DeviceGuard(runtime, reload, (model, old) => buildRuntime(model, old.session.backend), () => disposed);
  * const rt = await guard.ready(signal);          // rebuilt first if the device was lost
  * try { await rt.session.run(...) } catch (e) { throw guard.explain(e) }
  */
 import { GpuDeviceLostError } from '../errors.ts';
+import type { LoadedModel } from '../models/types.ts';
 import type { ModelSession } from '../runtime/session.ts';
+
+/**
+ * Drops a loaded model's bytes once onnxruntime and the GPU head hold them: the engine keeps no
+ * copy of the model while it runs (after a device loss the model is read again).
+ */
+export function forgetWeights(model: LoadedModel): void {
+  model.onnx = new Uint8Array(0);
+  model.externalData = [];
+  if (model.spec.latentAttention) model.spec.latentAttention.weights = {};
+}
 
 export interface GuardedRuntime {
   session: ModelSession;
@@ -24,8 +35,10 @@ export class DeviceGuard<R extends GuardedRuntime> {
 
   constructor(
     private runtime: R,
-    /** a new runtime for the old one's backend (the old one is already released) */
-    private readonly rebuild: (old: R, signal?: AbortSignal) => Promise<R>,
+    /** reads the model again (from the weight cache or the network) */
+    private readonly reload: (signal?: AbortSignal) => Promise<LoadedModel>,
+    /** a new runtime for the reloaded model, on the old one's backend (the old one is already released) */
+    private readonly build: (model: LoadedModel, old: R) => Promise<R>,
     private readonly disposed: () => boolean,
   ) {
     this.watch();
@@ -68,7 +81,9 @@ export class DeviceGuard<R extends GuardedRuntime> {
     const old = this.runtime;
     old.gpu?.destroy();
     await old.session.release().catch(() => undefined);
-    this.runtime = await this.rebuild(old, signal);
+    const fresh = await this.reload(signal);
+    this.runtime = await this.build(fresh, old);
+    forgetWeights(fresh);
     this.lost = undefined;
     this.recoveries++;
     this.watch();

@@ -19,7 +19,7 @@ import { nextTask } from '../runtime/next-task.ts';
 import { createModelSession, type ModelSession } from '../runtime/session.ts';
 import { DEFAULT_LIMITS, planBatches, type BatchLimits } from './batching.ts';
 import { cpuHead } from './cpu-head.ts';
-import { DeviceGuard } from './device-guard.ts';
+import { DeviceGuard, forgetWeights } from './device-guard.ts';
 import { buildFeeds, padBatch } from './feeds.ts';
 import { GpuHead } from './gpu-head.ts';
 import { poolingWeights } from './pooling-weights.ts';
@@ -209,7 +209,7 @@ class Embedder implements EmbedderEngine {
     runtime: Runtime,
     choice: BackendChoice,
     private readonly limits: BatchLimits,
-    private readonly reload: (signal?: AbortSignal) => Promise<LoadedModel>,
+    reload: (signal?: AbortSignal) => Promise<LoadedModel>,
     cacheStats?: CacheStats,
   ) {
     const { spec } = model;
@@ -228,19 +228,9 @@ class Embedder implements EmbedderEngine {
       prompts: spec.prompts,
       ...(cacheStats ? { cache: cacheStats } : {}),
     };
-    this.device = new DeviceGuard(runtime, (old, signal) => this.rebuild(old, signal), () => this.disposed);
+    // After a device loss the model is read again and its session and head rebuilt on the same backend.
+    this.device = new DeviceGuard(runtime, reload, (fresh, old) => buildRuntime(fresh, old.session.backend), () => this.disposed);
     forgetWeights(model);
-  }
-
-  /**
-   * After a device loss: the model is read again (from the weight cache or the network: the
-   * bytes are not kept in memory while the model runs) and its session and head rebuilt.
-   */
-  private async rebuild(old: Runtime, signal?: AbortSignal): Promise<Runtime> {
-    const fresh = await this.reload(signal);
-    const runtime = await buildRuntime(fresh, old.session.backend);
-    forgetWeights(fresh);
-    return runtime;
   }
 
   private get runtime(): Runtime {
@@ -391,8 +381,3 @@ function averageWindows(rows: Float32Array, items: { owner: number; prep: Prepar
  * Once the session and head are built, the ONNX bytes and the head's weights live in ORT and on
  * the GPU: the JS copies go, so the page holds about one copy of the model, not two.
  */
-function forgetWeights(model: LoadedModel): void {
-  model.onnx = new Uint8Array(0);
-  model.externalData = [];
-  if (model.spec.latentAttention) model.spec.latentAttention.weights = {};
-}

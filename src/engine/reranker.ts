@@ -21,7 +21,7 @@ import { configureOrt, ort, type OrtSettings } from '../runtime/ort.ts';
 import { nextTask } from '../runtime/next-task.ts';
 import { createModelSession, type ModelSession } from '../runtime/session.ts';
 import { DEFAULT_LIMITS, planBatches, type BatchLimits } from './batching.ts';
-import { DeviceGuard } from './device-guard.ts';
+import { DeviceGuard, forgetWeights } from './device-guard.ts';
 import { checkDtype, dtypeOrderFor, hiddenToF32 } from './embedder.ts';
 import { buildFeeds, padBatch, type PaddedBatch } from './feeds.ts';
 import { checkBatchSize, checkRerankArgs } from './rank.ts';
@@ -216,8 +216,8 @@ class Reranker implements RerankerEngine {
     runtime: Runtime,
     choice: BackendChoice,
     private readonly limits: BatchLimits,
-    private readonly mode: HeadMode,
-    private readonly reload: (signal?: AbortSignal) => Promise<LoadedModel>,
+    mode: HeadMode,
+    reload: (signal?: AbortSignal) => Promise<LoadedModel>,
     cacheStats?: CacheStats,
   ) {
     const { spec } = model;
@@ -239,16 +239,9 @@ class Reranker implements RerankerEngine {
       ...(rs.template ? { template: rs.template } : {}),
       ...(cacheStats ? { cache: cacheStats } : {}),
     };
-    this.device = new DeviceGuard(runtime, (old, signal) => this.rebuild(old, signal), () => this.disposed);
+    // After a device loss the model is read again, edited again, and its session and head rebuilt.
+    this.device = new DeviceGuard(runtime, reload, (fresh, old) => buildRuntime(fresh, rs, old.session.backend, old.head === 'pruned' ? 'pruned' : mode), () => this.disposed);
     forgetWeights(model);
-  }
-
-  /** After a device loss: the model is read again, edited again, and its session and head rebuilt. */
-  private async rebuild(old: Runtime, signal?: AbortSignal): Promise<Runtime> {
-    const fresh = await this.reload(signal);
-    const runtime = await buildRuntime(fresh, this.rs, old.session.backend, old.head === 'pruned' ? 'pruned' : this.mode);
-    forgetWeights(fresh);
-    return runtime;
   }
 
   private get runtime(): Runtime {
@@ -366,7 +359,3 @@ function outputBytes(t: ort.Tensor): number {
 }
 
 /** Once the session is built the ONNX bytes live in ORT: the JS copy goes. */
-function forgetWeights(model: LoadedModel): void {
-  model.onnx = new Uint8Array(0);
-  model.externalData = [];
-}
