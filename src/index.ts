@@ -6,6 +6,7 @@ import { callWorker } from './client/worker.ts';
 import type { Diagnosis } from './engine/diagnose.ts';
 
 export { createEmbedder, embed, releaseSharedEmbedders } from './client/embedder.ts';
+export type { LoadOptions } from './client/options.ts';
 export type { CreateEmbedderOptions, EmbedOptions, Embedder, EmbedderStats, Embeddings } from './client/embedder.ts';
 export type { EmbedderInfo, EmbedProgress } from './engine/embedder.ts';
 export { createReranker, rerank, releaseSharedRerankers } from './client/reranker.ts';

@@ -6,38 +6,16 @@
 import { proxy } from 'comlink';
 import type { EmbedBatchResult, EmbedCallOptions, EmbedderEngineOptions, EmbedderInfo, EmbedProgress } from '../engine/embedder.ts';
 import type { ModelOverrides } from '../models/spec.ts';
-import type { Dtype, Task } from '../models/types.ts';
-import type { DeviceRequest } from '../runtime/backend.ts';
-import type { BatchLimits } from '../engine/batching.ts';
-import type { CacheOptions } from '../cache/weight-cache.ts';
+import type { Task } from '../models/types.ts';
 import { askPersistence } from '../cache/quota.ts';
 import { DisposedError } from '../errors.ts';
-import { engineLoadOptions, SharedInstances, splitOptions } from './options.ts';
+import { engineLoadOptions, SharedInstances, splitOptions, type LoadOptions } from './options.ts';
 import { callWorker, engineWorker } from './worker.ts';
 
-export interface CreateEmbedderOptions {
-  /** a model folder URL (Hugging Face layout: config.json, tokenizer.json, onnx/model.onnx, …) or a preset id */
-  model: string;
-  /** apply a preset's facts to a folder given by URL (a self-hosted copy of a known model) */
-  preset?: string;
+export interface CreateEmbedderOptions extends LoadOptions {
   /** override what the model's own files say: pooling, normalize, prompts, maxTokens, matryoshka: { min }, paddingSide */
   overrides?: ModelOverrides;
-  /** 'auto' (default) takes WebGPU on a hardware adapter, else wasm; 'webgpu' without an adapter throws */
-  device?: DeviceRequest;
-  /** which ONNX file: 'fp32' (onnx/model.onnx), 'fp16', 'q8', 'q4', 'q4f16' */
-  dtype?: Dtype;
   onProgress?: (e: EmbedProgress) => void;
-  /** run the engine in the library's worker (default) or in this thread */
-  worker?: boolean;
-  /** where onnxruntime-web's .wasm files are served, if the app's bundler does not place them */
-  wasmPaths?: string;
-  /** wasm threads (used when the page is cross-origin isolated) */
-  numThreads?: number;
-  /** batch limits: texts per batch and padded tokens per batch */
-  limits?: Partial<BatchLimits>;
-  /** the IndexedDB weight cache (on by default where IndexedDB exists): options, or false to always download */
-  cache?: false | CacheOptions;
-  signal?: AbortSignal;
 }
 
 export interface EmbedOptions {

@@ -11,17 +11,27 @@ import type { DeviceRequest } from '../runtime/backend.ts';
 import type { OrtSettings } from '../runtime/ort.ts';
 import { workerWatch } from './worker.ts';
 
-/** The load options both model kinds take (each adds its own). */
+/** The load options both model kinds take (createEmbedder's and createReranker's add their own). */
 export interface LoadOptions {
+  /** a model folder URL (Hugging Face layout: config.json, tokenizer.json, onnx/model.onnx, …) or a preset id */
   model: string;
+  /** apply a preset's facts to a folder given by URL (a self-hosted copy of a known model) */
   preset?: string;
+  /** override what the model's own files say */
   overrides?: ModelOverrides;
+  /** 'auto' (default) takes WebGPU on a hardware adapter, else wasm; 'webgpu' without an adapter throws */
   device?: DeviceRequest;
+  /** which ONNX file: 'fp32' (onnx/model.onnx), 'fp16', 'q8', 'q4', 'q4f16' */
   dtype?: Dtype;
+  /** run the engine in the library's worker (default) or in this thread */
   worker?: boolean;
+  /** where onnxruntime-web's .wasm files are served, if the app's bundler does not place them */
   wasmPaths?: string;
+  /** wasm threads (used when the page is cross-origin isolated) */
   numThreads?: number;
+  /** batch limits: items per batch, padded tokens per batch, the cost of one more batch */
   limits?: Partial<BatchLimits>;
+  /** the IndexedDB weight cache (on by default where IndexedDB exists): options, or false to always download */
   cache?: false | CacheOptions;
   signal?: AbortSignal;
 }

@@ -6,40 +6,22 @@
  */
 import { proxy } from 'comlink';
 import { askPersistence } from '../cache/quota.ts';
-import type { CacheOptions } from '../cache/weight-cache.ts';
-import type { BatchLimits } from '../engine/batching.ts';
 import { checkRerankArgs, checkTopK, rankByScore } from '../engine/rank.ts';
 import type { HeadMode, RerankBatchResult, RerankCallOptions, RerankerEngineOptions, RerankerInfo, RerankProgress } from '../engine/reranker.ts';
 import { DisposedError } from '../errors.ts';
 import type { RerankerOverrides } from '../models/rerank.ts';
 import type { ModelOverrides } from '../models/spec.ts';
-import type { Dtype } from '../models/types.ts';
-import type { DeviceRequest } from '../runtime/backend.ts';
-import { engineLoadOptions, SharedInstances, splitOptions } from './options.ts';
+import { engineLoadOptions, SharedInstances, splitOptions, type LoadOptions } from './options.ts';
 import { callWorker, engineWorker } from './worker.ts';
 
-export interface CreateRerankerOptions {
+export interface CreateRerankerOptions extends LoadOptions {
   /** a model folder URL or a preset id: 'qwen3-reranker-0.6b', 'bge-reranker-base', 'ms-marco-minilm-l-6-v2' */
   model: string;
-  /** apply a preset's facts to a folder given by URL */
-  preset?: string;
   /** maxTokens; and the reranker's own: kind ('yes-no' | 'cross-encoder'), template, defaultInstruction, yesToken / noToken, positiveLabel */
   overrides?: ModelOverrides & RerankerOverrides;
-  /** 'auto' (default) takes WebGPU on a hardware adapter, else wasm */
-  device?: DeviceRequest;
-  dtype?: Dtype;
   /** yes/no rerankers: 'auto' (default) computes only the yes/no logits at the last position where the export allows it */
   head?: HeadMode;
   onProgress?: (e: RerankProgress) => void;
-  /** run the engine in the library's worker (default) or in this thread */
-  worker?: boolean;
-  wasmPaths?: string;
-  numThreads?: number;
-  /** documents per batch and padded tokens per batch */
-  limits?: Partial<BatchLimits>;
-  /** the IndexedDB weight cache (on by default where IndexedDB exists): options, or false to always download */
-  cache?: false | CacheOptions;
-  signal?: AbortSignal;
 }
 
 export interface RerankOptions {
