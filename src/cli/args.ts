@@ -3,6 +3,7 @@
  * or a missing value is a UsageError naming it). Values are checked here, before any model loads:
  * numbers are positive integers, enumerations one of their words, --model and the inputs present.
  */
+import { DTYPES } from '../models/onnx-files.ts';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Dtype, Task } from '../models/types.ts';
 import { COMMANDS, UsageError, type Command } from './usage.ts';
@@ -83,7 +84,6 @@ const OPTIONS: Record<Command, Options> = {
   index: { ...COMMON, dimensions: { type: 'string' }, storage: { type: 'string' }, 'passage-tokens': { type: 'string' }, format: { type: 'string' } },
 };
 
-const DTYPES: readonly Dtype[] = ['fp32', 'fp16', 'q8', 'q4', 'q4f16'];
 const STORAGE = { f32: 'float32', float32: 'float32', int8: 'int8', binary: 'binary' } as const;
 
 /**

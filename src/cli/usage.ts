@@ -37,7 +37,7 @@ const INPUTS = `Inputs (files, or - for stdin):
   Ids default to <file>#<n> (n counts the texts of a file from 1; stdin is "stdin").`;
 
 const MODEL = `  -m, --model <m>          a model folder (a local path, file:// or http(s):// URL) or a preset id
-      --dtype <d>          fp32 | fp16 | q8 | q4 | q4f16: which onnx/model*.onnx (default: q8 if present, else fp32)`;
+      --dtype <d>          fp32 | fp16 | q8 | int8 | uint8 | q4 | q4f16 | bnb4: which onnx/model*.onnx (default: q8 if present, else fp32)`;
 
 const READ = `      --input-format <f>   read every input as txt | jsonl | json | md, whatever its extension
       --paragraphs         .txt: one text per blank-line-separated paragraph

@@ -21,7 +21,7 @@ export interface LoadOptions {
   overrides?: ModelOverrides;
   /** 'auto' (default) takes WebGPU on a hardware adapter, else wasm; 'webgpu' without an adapter throws */
   device?: DeviceRequest;
-  /** which ONNX file: 'fp32' (onnx/model.onnx), 'fp16', 'q8', 'q4', 'q4f16' */
+  /** which ONNX file: 'fp32' (onnx/model.onnx), 'fp16', 'q8' (model_quantized), 'int8', 'uint8', 'q4', 'q4f16', 'bnb4' */
   dtype?: Dtype;
   /** run the engine in the library's worker (default) or in this thread */
   worker?: boolean;

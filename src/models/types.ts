@@ -4,7 +4,12 @@
  */
 
 export type Pooling = 'mean' | 'cls' | 'last-token' | 'latent-attention';
-export type Dtype = 'fp32' | 'fp16' | 'q8' | 'q4' | 'q4f16';
+/**
+ * Which ONNX file of a folder runs, by transformers.js' names: 'fp32' → onnx/model.onnx, 'fp16' →
+ * model_fp16, 'q8' → model_quantized (dynamic int8), 'int8' → model_int8, 'uint8' → model_uint8,
+ * 'q4' → model_q4 (MatMulNBits), 'q4f16' → model_q4f16, 'bnb4' → model_bnb4 (MatMulBnb4).
+ */
+export type Dtype = 'fp32' | 'fp16' | 'q8' | 'int8' | 'uint8' | 'q4' | 'q4f16' | 'bnb4';
 export type Task = 'query' | 'document';
 export type PaddingSide = 'left' | 'right';
 
