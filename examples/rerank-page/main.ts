@@ -18,6 +18,7 @@ import {
   $,
   appendHighlighted,
   cacheText,
+  defaultEmbedder,
   deviceText,
   downloadText,
   el,
@@ -31,6 +32,7 @@ import {
   ProgressBar,
   queryTerms,
   resolveModel,
+  showModelNote,
 } from '../shared/util.ts';
 
 interface Article {
@@ -46,7 +48,8 @@ interface Question {
 }
 
 const params = new URLSearchParams(location.search);
-const DEFAULT_EMBEDDER = fixtureFolder('glove-sif');
+/** all-MiniLM-L6-v2's fixture folder, or glove-sif where this server lacks it (set at startup) */
+let defaultEmbedderModel = fixtureFolder('glove-sif');
 const CANDIDATES = 8;
 const MARKED = 3;
 
@@ -148,7 +151,7 @@ async function loadModels(): Promise<void> {
   await Promise.all([embedder?.dispose(), reranker?.dispose()].map((p) => p?.catch(() => {})));
   embedder = reranker = paragraphVectors = undefined;
   const device = $<HTMLSelectElement>('device').value as 'auto' | 'webgpu' | 'wasm';
-  const embedderModel = resolveModel($<HTMLInputElement>('model').value || DEFAULT_EMBEDDER);
+  const embedderModel = resolveModel($<HTMLInputElement>('model').value || defaultEmbedderModel);
   const rerankerModel = resolveModel($<HTMLInputElement>('reranker').value || (await defaultReranker()));
   const bytes = { embedder: 0, reranker: 0 };
   const total = { embedder: 0 as number | undefined, reranker: 0 as number | undefined };
@@ -344,12 +347,20 @@ $('load').addEventListener('click', () => {
 });
 addEventListener('unhandledrejection', (e) => showError(e.reason));
 
-$<HTMLInputElement>('model').value = params.get('model') ?? DEFAULT_EMBEDDER;
 $<HTMLSelectElement>('device').value = params.get('device') ?? 'auto';
 questionInput.value = params.get('q') ?? '';
 try {
   const rerankerInput = $<HTMLInputElement>('reranker');
-  const [, fallback] = await Promise.all([loadArticle(), params.get('reranker') ? undefined : defaultReranker()]);
+  const [, fallback, start] = await Promise.all([
+    loadArticle(),
+    params.get('reranker') ? undefined : defaultReranker(),
+    params.get('model') ? undefined : defaultEmbedder(),
+  ]);
+  if (start) {
+    defaultEmbedderModel = start.model;
+    showModelNote($('model-note'), start.note);
+  }
+  $<HTMLInputElement>('model').value = params.get('model') ?? defaultEmbedderModel;
   rerankerInput.value = params.get('reranker') ?? (fallback === 'glove-maxsim' ? fixtureFolder('glove-maxsim') : fixtureFolder(fallback!));
   await loadModels();
 } catch (e) {

@@ -26,6 +26,7 @@ import {
   appendHighlighted,
   cacheText,
   debounce,
+  defaultEmbedder,
   deviceText,
   downloadText,
   el,
@@ -38,6 +39,7 @@ import {
   ProgressBar,
   queryTerms,
   resolveModel,
+  showModelNote,
 } from '../shared/util.ts';
 
 interface Doc {
@@ -54,7 +56,8 @@ interface SampleQuery {
 }
 
 const params = new URLSearchParams(location.search);
-const DEFAULT_MODEL = fixtureFolder('glove-sif');
+/** all-MiniLM-L6-v2's fixture folder, or glove-sif where this server lacks it (set at startup) */
+let defaultModel = fixtureFolder('glove-sif');
 const TOP_K = 10;
 
 const app = $('app');
@@ -140,7 +143,7 @@ async function load(): Promise<void> {
   index = undefined;
   embedder = undefined;
 
-  const model = resolveModel(modelInput.value || DEFAULT_MODEL);
+  const model = resolveModel(modelInput.value || defaultModel);
   const device = deviceSelect.value as 'auto' | 'webgpu' | 'wasm';
   const min = Number(params.get('matryoshka'));
   const label = modelName(model);
@@ -552,10 +555,15 @@ $('clear-cache').addEventListener('click', async () => {
 });
 addEventListener('unhandledrejection', (e) => showError(e.reason));
 
-modelInput.value = params.get('model') ?? DEFAULT_MODEL;
 deviceSelect.value = params.get('device') ?? 'auto';
 queryInput.value = params.get('q') ?? '';
 try {
+  if (!params.get('model')) {
+    const start = await defaultEmbedder();
+    defaultModel = start.model;
+    showModelNote($('model-note'), start.note);
+  }
+  modelInput.value = params.get('model') ?? defaultModel;
   await loadSampleCorpus();
   renderSamples();
   await load();

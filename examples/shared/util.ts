@@ -27,6 +27,27 @@ export function modelName(model: string): string {
   return model.replace(/\/+$/, '').split('/').pop() ?? model;
 }
 
+/**
+ * The embedder the pages start with: the real all-MiniLM-L6-v2 (a fixture folder that `npm run demo`
+ * builds from the model's PyPI wheel), or, where this server does not have it (no python3 / pip,
+ * no network when the demo started), the GloVe bag-of-words model glove-sif, with a note saying so.
+ * A folder path rather than a name: the name 'all-minilm-l6-v2' stays the library's preset id.
+ */
+export async function defaultEmbedder(): Promise<{ model: string; note?: string }> {
+  const real = fixtureFolder('all-minilm-l6-v2');
+  if (await folderExists(real)) return { model: real };
+  return {
+    model: fixtureFolder('glove-sif'),
+    note: 'all-MiniLM-L6-v2 is not built on this server (npm run demo builds it from its PyPI wheel, which needs python3 with pip): starting with glove-sif, a GloVe bag-of-words model.',
+  };
+}
+
+/** Shows the default model's note (or hides the element when there is none). */
+export function showModelNote(node: HTMLElement, note: string | undefined): void {
+  node.textContent = note ?? '';
+  node.hidden = !note;
+}
+
 /** Does the server have this folder? (a HEAD of its config.json) */
 export async function folderExists(folder: string): Promise<boolean> {
   try {
