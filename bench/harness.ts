@@ -2,24 +2,17 @@
  * What the browser benchmarks share: serving transformers.js' own onnxruntime-web build next to
  * ours, the results folder, and a page call that says what the browser printed when it fails.
  */
-import { createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
-import { extname, join, normalize, sep } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { BrowserSession } from '../test/browser/harness/browser.ts';
 import { REPO_ROOT, type Middleware, type TestServer } from '../test/browser/harness/server.ts';
+import { serveFolder } from '../test/browser/harness/static-folder.ts';
 
 /** transformers.js brings its own onnxruntime-web (a 1.31 dev build): its dist is served byte for byte here. */
 export const TJS_ORT_PATH = '/tjs-ort/';
 const TJS_ORT_DIR = join(REPO_ROOT, 'node_modules', '@huggingface', 'transformers', 'node_modules', 'onnxruntime-web', 'dist');
 
-export const tjsOrt: Middleware = (req, res, next) => {
-  const path = new URL(req.url ?? '/', 'http://x').pathname;
-  if (!path.startsWith(TJS_ORT_PATH)) return next();
-  const file = normalize(join(TJS_ORT_DIR, path.slice(TJS_ORT_PATH.length)));
-  if (!file.startsWith(TJS_ORT_DIR + sep) || !existsSync(file)) return next();
-  res.setHeader('Content-Type', extname(file) === '.wasm' ? 'application/wasm' : 'text/javascript');
-  res.setHeader('Content-Length', statSync(file).size);
-  createReadStream(file).pipe(res);
-};
+export const tjsOrt: Middleware = serveFolder(TJS_ORT_DIR, TJS_ORT_PATH);
 
 export const RESULTS_DIR = join(REPO_ROOT, 'bench', 'results');
 export function resultsDir(): string {

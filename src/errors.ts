@@ -1,18 +1,22 @@
 /**
  * Errors a user can catch by type. Each message says what to do next.
  */
+import type { Dtype } from './models/types.ts';
+
 export class WebGPUEmbedError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
+  // Each class names itself in a literal, never by `new.target.name`: an app's minifier renames
+  // classes ('se' in a production build), and the worker boundary revives errors by name.
+  override name = 'WebGPUEmbedError';
 }
 
 /** device: 'webgpu' was asked for and this browser (or worker) has no usable WebGPU adapter. */
-export class WebGPUUnavailableError extends WebGPUEmbedError {}
+export class WebGPUUnavailableError extends WebGPUEmbedError {
+  override name = 'WebGPUUnavailableError';
+}
 
 /** A model folder could not be loaded: a missing file, a 404, or bytes that are not what they claim. */
 export class ModelLoadError extends WebGPUEmbedError {
+  override name = 'ModelLoadError';
   constructor(
     message: string,
     readonly url?: string,
@@ -26,26 +30,80 @@ export class ModelLoadError extends WebGPUEmbedError {
  * A file of a model folder does not exist there (HTTP 404, or absent from a cache). The loader
  * skips optional files on this error and reports required ones as a ModelLoadError.
  */
-export class ModelFileNotFoundError extends ModelLoadError {}
+export class ModelFileNotFoundError extends ModelLoadError {
+  override name = 'ModelFileNotFoundError';
+}
+
+/**
+ * The model folder has no ONNX file for the dtype asked for. `available` lists the dtypes whose
+ * files it does have (looked for when this error is made; empty when none was found): pass one of
+ * them as `dtype`, or check the folder URL.
+ *
+ * @example
+ * try { await createEmbedder({ model, dtype: 'q4' }) }
+ * catch (e) { if (e instanceof DtypeNotFoundError && e.available.length) await createEmbedder({ model, dtype: e.available[0] }) }
+ */
+export class DtypeNotFoundError extends ModelFileNotFoundError {
+  override name = 'DtypeNotFoundError';
+  constructor(
+    message: string,
+    url?: string,
+    readonly available: Dtype[] = [],
+    options?: { cause?: unknown },
+  ) {
+    super(message, url, options);
+  }
+}
 
 /**
  * A server answered with a web page where a model file was expected: a wrong URL (a hub's page
  * rather than its raw file), or a single-page-app server that answers every missing path with
  * its index.html. For an optional file the loader takes it as absent.
  */
-export class ModelFileIsHtmlError extends ModelLoadError {}
+export class ModelFileIsHtmlError extends ModelLoadError {
+  override name = 'ModelFileIsHtmlError';
+}
 
 /** The embedder or reranker was disposed; create a new one. */
-export class DisposedError extends WebGPUEmbedError {}
+export class DisposedError extends WebGPUEmbedError {
+  override name = 'DisposedError';
+}
 
 /** The GPU device was lost (driver reset, device.destroy(), tab in background too long). */
-export class GpuDeviceLostError extends WebGPUEmbedError {}
+export class GpuDeviceLostError extends WebGPUEmbedError {
+  override name = 'GpuDeviceLostError';
+}
 
 /** The library's worker failed to start or died; the next call starts a new one. */
-export class WorkerCrashedError extends WebGPUEmbedError {}
+export class WorkerCrashedError extends WebGPUEmbedError {
+  override name = 'WorkerCrashedError';
+}
 
 /** The asked-for dtype cannot run on the chosen device (fp16 files on WebGPU need 'shader-f16'). */
-export class DtypeUnsupportedError extends WebGPUEmbedError {}
+export class DtypeUnsupportedError extends WebGPUEmbedError {
+  override name = 'DtypeUnsupportedError';
+}
+
+/**
+ * The self-check (`selfCheck: 'error'`) found the model's WebGPU result for a probe text far from
+ * the wasm path's on the same ONNX file: `cosine` between the two, below `threshold`. The model
+ * computes wrongly on this GPU (a broken kernel for its dtype, as transformers.js#1728 saw with
+ * q4/q8 EmbeddingGemma). Load it with device 'wasm', another dtype, or selfCheck: 'fallback'.
+ *
+ * @example
+ * try { await createEmbedder({ model, dtype: 'q4', selfCheck: 'error' }) }
+ * catch (e) { if (e instanceof SelfCheckError) console.warn(`WebGPU result off (cosine ${e.cosine}); using wasm`) }
+ */
+export class SelfCheckError extends WebGPUEmbedError {
+  override name = 'SelfCheckError';
+  constructor(
+    message: string,
+    readonly cosine?: number,
+    readonly threshold?: number,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * The weight cache has no room for a model file: `needed` bytes, `available` by the browser's
@@ -54,6 +112,7 @@ export class DtypeUnsupportedError extends WebGPUEmbedError {}
  * load from memory without caching (cache: { onQuotaExceeded: 'memory' }) or turn the cache off (cache: false).
  */
 export class StorageQuotaError extends ModelLoadError {
+  override name = 'StorageQuotaError';
   constructor(
     message: string,
     url?: string,
@@ -70,7 +129,9 @@ export class StorageQuotaError extends ModelLoadError {
  * score cannot be read from the logits. Pass the words the model answers with
  * (`overrides: { yesToken, noToken }`), or use a model made for reranking.
  */
-export class YesNoTokenError extends ModelLoadError {}
+export class YesNoTokenError extends ModelLoadError {
+  override name = 'YesNoTokenError';
+}
 
 /**
  * rerank() was given an empty (or whitespace-only) query: there is nothing to rank against. A
@@ -88,4 +149,6 @@ export class EmptyQueryError extends RangeError {
  * "WGEI" header, a newer format version, cut short), or its vectors have another size than the
  * index's dimensions. Rebuild the index with index.add(), or create it with the blob's dimensions.
  */
-export class IndexFormatError extends WebGPUEmbedError {}
+export class IndexFormatError extends WebGPUEmbedError {
+  override name = 'IndexFormatError';
+}

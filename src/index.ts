@@ -9,6 +9,9 @@ export { createEmbedder, embed, releaseSharedEmbedders } from './client/embedder
 export type { LoadOptions } from './client/options.ts';
 export type { CreateEmbedderOptions, EmbedOptions, Embedder, EmbedderStats, Embeddings } from './client/embedder.ts';
 export type { EmbedderInfo, EmbedProgress } from './engine/embedder.ts';
+export type { SelfCheckInfo, SelfCheckOption } from './engine/self-check.ts';
+export type { LoadWarning } from './engine/warnings.ts';
+export type { CpuNode } from './runtime/webgpu-ops.ts';
 export { createReranker, rerank, releaseSharedRerankers } from './client/reranker.ts';
 export type { CreateRerankerOptions, RerankOptions, Reranker, RerankerStats, RerankResult, RerankResults } from './client/reranker.ts';
 export type { HeadMode, RerankerInfo, RerankProgress } from './engine/reranker.ts';
@@ -27,10 +30,12 @@ export {
   WebGPUUnavailableError,
   ModelLoadError,
   ModelFileNotFoundError,
+  DtypeNotFoundError,
   DisposedError,
   GpuDeviceLostError,
   WorkerCrashedError,
   DtypeUnsupportedError,
+  SelfCheckError,
   ModelFileIsHtmlError,
   StorageQuotaError,
   YesNoTokenError,

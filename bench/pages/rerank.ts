@@ -10,6 +10,7 @@
  * bytes of the logits output, and the bytes read back to the CPU.
  */
 import { createReranker, type RerankerInfo } from '../../src/index.ts';
+import { configureTjs } from './tjs-env.ts';
 
 let current = 0;
 let peak = 0;
@@ -142,12 +143,7 @@ export async function ours(modelUrl: string, device: 'webgpu' | 'wasm', head: 'a
 /** transformers.js' AutoModelForCausalLM on the model folder, loaded; yes/no read from its logits on the CPU. */
 export async function loadTransformersJs(modelsPath: string, model: string, device: 'webgpu' | 'wasm', ortDist: string): Promise<LoadedScorer & { readback(): number; resetReadback(): void }> {
   const tjs = await import('@huggingface/transformers');
-  tjs.env.allowRemoteModels = false;
-  tjs.env.allowLocalModels = true;
-  tjs.env.localModelPath = modelsPath;
-  tjs.env.useBrowserCache = false;
-  const wasm = tjs.env.backends.onnx.wasm as { wasmPaths?: unknown };
-  wasm.wasmPaths = { mjs: `${ortDist}ort-wasm-simd-threaded.asyncify.mjs`, wasm: `${ortDist}ort-wasm-simd-threaded.asyncify.wasm` };
+  configureTjs(tjs, ortDist, modelsPath, false);
   const tokenizer = await tjs.AutoTokenizer.from_pretrained(model);
   tokenizer.padding_side = 'left';
   const lm = await tjs.AutoModelForCausalLM.from_pretrained(model, { device, dtype: 'fp32' });

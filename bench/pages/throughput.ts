@@ -17,6 +17,7 @@ import { clearCache, createEmbedder, type Embedder } from '../../src/index.ts';
 import { paddingRatio, planBatches } from '../../src/engine/batching.ts';
 import { probeAdapter, type AdapterReport } from '../../src/runtime/adapter.ts';
 import { corpus, median, type CorpusKind } from '../corpus.ts';
+import { configureTjs, type Tjs } from './tjs-env.ts';
 
 type Lib = 'webgpu-embed' | 'transformers.js';
 type Device = 'webgpu' | 'wasm';
@@ -215,7 +216,6 @@ async function ours(o: CompareOptions): Promise<Runner> {
   };
 }
 
-type Tjs = typeof import('@huggingface/transformers');
 async function transformersJs(tjs: Tjs, o: CompareOptions): Promise<Runner> {
   loading = 'transformers.js';
   configureTjs(tjs, o.tjsOrt, o.modelsPath, false, o.numThreads);
@@ -248,25 +248,6 @@ async function transformersJs(tjs: Tjs, o: CompareOptions): Promise<Runner> {
       await extractor.dispose();
     },
   };
-}
-
-/**
- * transformers.js' settings. `remote`: the model folder is its "hub" (remoteHost + path template
- * on this origin), so files are fetched over HTTP and kept in its Cache API store, as from the
- * Hugging Face hub; otherwise local model paths, no cache.
- */
-function configureTjs(tjs: Tjs, ortDist: string, modelsPath: string, remote: boolean, numThreads?: number): void {
-  tjs.env.allowRemoteModels = remote;
-  tjs.env.allowLocalModels = !remote;
-  tjs.env.localModelPath = modelsPath;
-  tjs.env.useBrowserCache = remote;
-  if (remote) {
-    tjs.env.remoteHost = location.origin + '/';
-    tjs.env.remotePathTemplate = modelsPath.replace(/^\//, '') + '{model}/';
-  }
-  const wasm = tjs.env.backends.onnx.wasm as { wasmPaths?: unknown; numThreads?: number };
-  wasm.wasmPaths = { mjs: `${ortDist}ort-wasm-simd-threaded.asyncify.mjs`, wasm: `${ortDist}ort-wasm-simd-threaded.asyncify.wasm` };
-  if (numThreads) wasm.numThreads = numThreads;
 }
 
 export interface LibCase {

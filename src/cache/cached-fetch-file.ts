@@ -329,18 +329,21 @@ export function createCachedFetchFile(options: CachedFetchFileOptions = {}): Cac
     storedAt: Date.now(),
   });
 
+  const keyOf = (url: string) => (options.revision ? `${url}@${options.revision}` : url);
+  const storeUsable = () => (usable ??= getMeta(store, '').then(() => true, () => false));
+
   const fetchFile = (async (url, opts = {}) => {
     const { signal, onBytes } = opts;
     signal?.throwIfAborted();
     const job: Job = {
       url,
-      key: options.revision ? `${url}@${options.revision}` : url,
+      key: keyOf(url),
       model: options.model ?? new URL('./', url).href,
       signal,
       onBytes,
       pin: options.sha256?.[url],
     };
-    if (!(await (usable ??= getMeta(store, '').then(() => true, () => false)))) {
+    if (!(await storeUsable())) {
       const bytes = await network(url, opts);
       stats.misses++;
       stats.bytesFromNetwork += bytes.length;
@@ -352,6 +355,18 @@ export function createCachedFetchFile(options: CachedFetchFileOptions = {}): Cac
     }
     return withLock(job.key, signal, () => underLock(job));
   }) as CachedFetchFile;
+
+  // What the store remembers answers without a request; nothing is stored for a probe.
+  fetchFile.probe = async (url, opts = {}) => {
+    const key = keyOf(url);
+    const meta = (await storeUsable()) ? await getMeta(store, key).catch(() => undefined) : undefined;
+    if (meta && !metaProblem(meta, key)) {
+      if (meta.kind === 'missing') return 'missing';
+      if (meta.kind === 'html') return 'web-page';
+      if (meta.complete) return 'file';
+    }
+    return network.probe!(url, opts);
+  };
   return Object.assign(fetchFile, { stats });
 }
 

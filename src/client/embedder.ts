@@ -5,6 +5,7 @@
  */
 import { proxy } from 'comlink';
 import type { EmbedBatchResult, EmbedCallOptions, EmbedderEngineOptions, EmbedderInfo, EmbedProgress } from '../engine/embedder.ts';
+import type { SelfCheckOption } from '../engine/self-check.ts';
 import type { ModelOverrides } from '../models/spec.ts';
 import type { Task } from '../models/types.ts';
 import { askPersistence } from '../cache/quota.ts';
@@ -15,6 +16,17 @@ import { callWorker, engineWorker } from './worker.ts';
 export interface CreateEmbedderOptions extends LoadOptions {
   /** override what the model's own files say: pooling, normalize, prompts, maxTokens, matryoshka: { min }, paddingSide */
   overrides?: ModelOverrides;
+  /**
+   * At load, embed a probe sentence on WebGPU and on the wasm path (the same ONNX file) and compare:
+   * below cosine 0.99 the WebGPU result is wrong, and the embedder runs on wasm instead
+   * ('fallback'), throws a SelfCheckError ('error') or only warns ('warn'). Default: 'fallback'
+   * for a reduced dtype (not fp32) on WebGPU, no check otherwise; `info.selfCheck` says what happened.
+   *
+   * @example
+   * const e = await createEmbedder({ model, dtype: 'q4', device: 'webgpu', selfCheck: 'error' });
+   * e.info.selfCheck; // { ran: true, cosine: 0.9996, threshold: 0.99, passed: true, action: 'none', ms: 180 }
+   */
+  selfCheck?: SelfCheckOption;
   onProgress?: (e: EmbedProgress) => void;
 }
 
@@ -68,7 +80,7 @@ function toEmbeddings(r: EmbedBatchResult): Embeddings {
 }
 
 function engineOptions(o: CreateEmbedderOptions): Omit<EmbedderEngineOptions, 'onProgress'> {
-  return engineLoadOptions(o);
+  return engineLoadOptions(o, o.selfCheck !== undefined ? { selfCheck: o.selfCheck } : {});
 }
 
 function callOptions(o: EmbedOptions): Omit<EmbedCallOptions, 'onProgress' | 'signal'> {
@@ -130,7 +142,7 @@ export async function createEmbedder(options: CreateEmbedderOptions): Promise<Em
 }
 
 const shared = new SharedInstances<Embedder>();
-const LOAD_KEYS = ['model', 'preset', 'overrides', 'device', 'dtype', 'worker', 'wasmPaths', 'numThreads', 'limits', 'cache'] as const;
+const LOAD_KEYS = ['model', 'preset', 'overrides', 'device', 'dtype', 'selfCheck', 'worker', 'wasmPaths', 'numThreads', 'limits', 'cache'] as const;
 
 /**
  * Embeds texts with a model, loading it on first use and keeping it for later calls with the

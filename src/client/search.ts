@@ -5,6 +5,7 @@
 import { checkRerankArgs, checkTopK, rankByScore } from '../engine/rank.ts';
 import type { Embedder } from './embedder.ts';
 import type { Reranker, RerankResult } from './reranker.ts';
+import { cosineSimilarity } from '../reference/cosine.ts';
 
 export interface SearchAndRerankOptions {
   embedder: Embedder;
@@ -74,11 +75,5 @@ export async function searchAndRerank(query: string, passages: string[], opts: S
 
 function cosine(a: Float32Array, b: Float32Array): number {
   if (a.length !== b.length) throw new RangeError(`a passage vector has ${b.length} dimensions, the query's ${a.length}`);
-  let dot = 0, na = 0, nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return dot / Math.max(Math.sqrt(na * nb), 1e-12);
+  return cosineSimilarity(a, b);
 }

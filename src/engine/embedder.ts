@@ -4,28 +4,25 @@
  * Runs wherever it is created: in the library's worker, in an app's own worker, or in Node.
  */
 import { openWeightCache, type CacheOptions, type CacheStats } from '../cache/weight-cache.ts';
-import { DisposedError, DtypeUnsupportedError, ModelLoadError } from '../errors.ts';
-import { createLatentAttention } from '../gpu/latent-attention.ts';
+import { DisposedError, DtypeUnsupportedError } from '../errors.ts';
 import { loadModel, type LoadProgress } from '../models/folder.ts';
 import type { ModelOverrides } from '../models/spec.ts';
 import { chunkText, prepareTexts } from '../models/prepare.ts';
 import type { Dtype, FetchFile, LoadedModel, ModelSpec, PreparedText, Task } from '../models/types.ts';
-import { latentAttentionParams, type LatentAttentionParams } from '../reference/latent-attention.ts';
 import type { AdapterReport } from '../runtime/adapter.ts';
 import { chooseBackend, type Backend, type BackendChoice, type DeviceRequest } from '../runtime/backend.ts';
 import { Mutex } from '../runtime/mutex.ts';
-import { configureOrt, ort, type OrtSettings } from '../runtime/ort.ts';
+import { configureOrt, type OrtSettings } from '../runtime/ort.ts';
 import { nextTask } from '../runtime/next-task.ts';
-import { createModelSession, type ModelSession } from '../runtime/session.ts';
+import type { CpuNode } from '../runtime/webgpu-ops.ts';
 import { DEFAULT_LIMITS, planBatches, type BatchLimits } from './batching.ts';
-import { cpuHead } from './cpu-head.ts';
 import { DeviceGuard, forgetWeights } from './device-guard.ts';
-import { buildFeeds, padBatch } from './feeds.ts';
-import { GpuHead } from './gpu-head.ts';
-import { poolingWeights } from './pooling-weights.ts';
+import { buildEmbedRuntime, runEmbedBatch, type EmbedRuntime } from './embed-runtime.ts';
+import { checkSelfCheckOption, selfCheckAtLoad, type SelfCheckInfo, type SelfCheckOption } from './self-check.ts';
 import { checkDimensions, checkTexts } from './validate.ts';
+import { cpuNodesWarning, type LoadWarning } from './warnings.ts';
 
-export type EmbedProgress = LoadProgress | { type: 'embed'; done: number; total: number };
+export type EmbedProgress = LoadProgress | LoadWarning | { type: 'embed'; done: number; total: number };
 
 export interface EmbedderEngineOptions {
   /** a model folder URL (Hugging Face layout) or a preset id */
@@ -45,6 +42,8 @@ export interface EmbedderEngineOptions {
   limits?: Partial<BatchLimits>;
   ort?: OrtSettings;
   signal?: AbortSignal;
+  /** compare the WebGPU result with the wasm path's at load; default 'fallback' for a reduced dtype on WebGPU (self-check.ts) */
+  selfCheck?: SelfCheckOption;
 }
 
 export interface EmbedCallOptions {
@@ -87,6 +86,10 @@ export interface EmbedderInfo {
   prompts: ModelSpec['prompts'];
   /** where this load's files came from (the weight cache); absent when the cache is off */
   cache?: CacheStats;
+  /** whether the WebGPU result was checked against the wasm path's at load, and what came of it */
+  selfCheck: SelfCheckInfo;
+  /** on WebGPU: the nodes ORT runs on the CPU for want of a WebGPU kernel (empty when none) */
+  cpuNodes?: CpuNode[];
 }
 
 export interface EmbedderEngine {
@@ -101,10 +104,9 @@ export interface EmbedderEngine {
   readonly lastReadbackBytes: number;
 }
 
-const HIDDEN_OUTPUTS = ['last_hidden_state', 'token_embeddings'];
-
 export async function createEmbedderEngine(opts: EmbedderEngineOptions): Promise<EmbedderEngine> {
   configureOrt(opts.ort);
+  checkSelfCheckOption(opts.selfCheck);
   const choice = await chooseBackend(opts.device ?? 'auto');
   checkDtype(opts.dtype, choice);
   const cache = opts.fetchFile ? undefined : openWeightCache(opts);
@@ -122,8 +124,13 @@ export async function createEmbedderEngine(opts: EmbedderEngineOptions): Promise
   };
   const model = await load(opts.signal);
   const loadStats = cache?.stats();
-  const runtime = await buildRuntime(model, choice.backend);
-  return new Embedder(model, runtime, choice, { ...DEFAULT_LIMITS, ...opts.limits }, load, loadStats);
+  const onDevice = await buildEmbedRuntime(model, choice.backend);
+  const cpuNodes = cpuNodesWarning(onDevice.session.cpuNodes);
+  // While the model's bytes are still here: the WebGPU result against the wasm path's (self-check.ts).
+  const checked = await selfCheckAtLoad(model, onDevice, opts.selfCheck, opts.signal);
+  for (const w of [cpuNodes, checked.warning]) if (w) opts.onProgress?.(w);
+  const device = { ...choice, reason: checked.deviceReason ?? choice.reason };
+  return new Embedder(model, checked.runtime, device, { ...DEFAULT_LIMITS, ...opts.limits }, load, { selfCheck: checked.info, ...(loadStats ? { cache: loadStats } : {}) });
 }
 
 /**
@@ -158,59 +165,20 @@ function fitLimits(limits: BatchLimits, spec: ModelSpec, device: GPUDevice | und
   return { ...limits, maxBatchTokens: Math.max(1, Math.min(limits.maxBatchTokens, fit)) };
 }
 
-/** What runs one model on one device: its session and the head after it. Rebuilt after a device loss. */
-interface Runtime {
-  session: ModelSession;
-  hiddenOutput: string;
-  gpu?: GpuHead;
-  cpuLatent?: LatentAttentionParams;
-}
-
-async function buildRuntime(model: LoadedModel, backend: Backend): Promise<Runtime> {
-  const session = await createModelSession(model, backend);
-  try {
-    const hiddenOutput = HIDDEN_OUTPUTS.find((n) => session.outputNames.includes(n));
-    if (!hiddenOutput) {
-      throw new ModelLoadError(
-        `the model has no last_hidden_state output (it has ${session.outputNames.join(', ')}); webgpu-embed pools token states itself`,
-        model.spec.baseUrl + model.spec.onnxFile,
-      );
-    }
-    const { spec } = model;
-    const la = spec.latentAttention;
-    const laConfig = la && {
-      num_latents_value: la.numLatents,
-      num_cross_heads: la.heads,
-      cross_dim_head: la.headDim,
-      latent_dim: la.latentDim,
-      hidden_dim: la.hiddenDim,
-      output_normalize: spec.normalize,
-    };
-    if (session.gpuDevice) {
-      const latent = la && laConfig ? await createLatentAttention(session.gpuDevice, laConfig, la.weights) : undefined;
-      return { session, hiddenOutput, gpu: new GpuHead(session.gpuDevice, spec.pooling, latent) };
-    }
-    return { session, hiddenOutput, ...(la && laConfig ? { cpuLatent: latentAttentionParams(laConfig, la.weights) } : {}) };
-  } catch (e) {
-    await session.release();
-    throw e;
-  }
-}
-
 class Embedder implements EmbedderEngine {
   private readonly lock = new Mutex();
   private disposed = false;
-  private readonly device: DeviceGuard<Runtime>;
+  private readonly device: DeviceGuard<EmbedRuntime>;
 
   readonly info: EmbedderInfo;
 
   constructor(
     private readonly model: LoadedModel,
-    runtime: Runtime,
+    runtime: EmbedRuntime,
     choice: BackendChoice,
     private readonly limits: BatchLimits,
     reload: (signal?: AbortSignal) => Promise<LoadedModel>,
-    cacheStats?: CacheStats,
+    loadInfo: Pick<EmbedderInfo, 'selfCheck' | 'cache'>,
   ) {
     const { spec } = model;
     this.info = {
@@ -226,14 +194,15 @@ class Embedder implements EmbedderEngine {
       paddingSide: spec.paddingSide,
       dtype: spec.dtype,
       prompts: spec.prompts,
-      ...(cacheStats ? { cache: cacheStats } : {}),
+      ...loadInfo,
+      ...(runtime.session.cpuNodes ? { cpuNodes: runtime.session.cpuNodes } : {}),
     };
     // After a device loss the model is read again and its session and head rebuilt on the same backend.
-    this.device = new DeviceGuard(runtime, reload, (fresh, old) => buildRuntime(fresh, old.session.backend), () => this.disposed);
+    this.device = new DeviceGuard(runtime, reload, (fresh, old) => buildEmbedRuntime(fresh, old.session.backend), () => this.disposed);
     forgetWeights(model);
   }
 
-  private get runtime(): Runtime {
+  private get runtime(): EmbedRuntime {
     return this.device.current;
   }
 
@@ -299,35 +268,8 @@ class Embedder implements EmbedderEngine {
 
   private async runBatch(texts: PreparedText[], dims: number, signal?: AbortSignal): Promise<Float32Array> {
     signal?.throwIfAborted();
-    const { session, hiddenOutput, gpu, cpuLatent } = await this.device.ready(signal);
-    const { spec, tokenizer } = this.model;
-    const padded = padBatch({ ids: texts.map((t) => t.ids), padId: tokenizer.padId, side: spec.paddingSide });
-    const feeds = buildFeeds(session.inputs, padded, spec.config);
-    const tensors = Object.fromEntries(Object.entries(feeds).map(([k, f]) => [k, new ort.Tensor(f.type, f.data, f.dims)]));
-    let outputs: Record<string, ort.Tensor>;
-    try {
-      outputs = await session.run(tensors, signal);
-    } catch (e) {
-      throw this.device.explain(e);
-    }
-    try {
-      const hidden = outputs[hiddenOutput]!;
-      const [batch, tokens, size] = hidden.dims as [number, number, number];
-      if (batch !== padded.batch || tokens !== padded.tokens) {
-        throw new Error(`${hiddenOutput} has dims [${hidden.dims}], expected [${padded.batch}, ${padded.tokens}, H]`);
-      }
-      const weights = poolingWeights(padded, texts.map((t) => t.poolSkip));
-      const run = { batch, tokens, size, weights, dims, normalize: spec.normalize };
-      if (gpu) {
-        if (hidden.type !== 'float32' && hidden.type !== 'float16') throw new Error(`${hiddenOutput} is ${hidden.type}; expected float32 or float16`);
-        return await gpu
-          .run({ ...run, hidden: hidden.gpuBuffer as GPUBuffer, hiddenType: hidden.type })
-          .catch((e: unknown) => Promise.reject(this.device.explain(e)));
-      }
-      return cpuHead(spec.pooling, { ...run, hidden: await hiddenToF32(hidden) }, cpuLatent);
-    } finally {
-      for (const t of Object.values(outputs)) t.dispose();
-    }
+    const runtime = await this.device.ready(signal);
+    return runEmbedBatch(runtime, this.model, texts, dims, { signal, explain: (e) => this.device.explain(e) });
   }
 
   async dispose(): Promise<void> {
@@ -337,25 +279,6 @@ class Embedder implements EmbedderEngine {
     await this.lock.run(async () => undefined).catch(() => undefined);
     await this.device.release();
   }
-}
-
-export async function hiddenToF32(t: ort.Tensor): Promise<Float32Array> {
-  const data = await t.getData();
-  if (data instanceof Float32Array) return data;
-  if (t.type === 'float16') {
-    // ORT hands fp16 as Uint16Array bits, or as a Float16Array where the platform has one.
-    return data instanceof Uint16Array ? Float32Array.from(data, halfToFloat) : Float32Array.from(data as ArrayLike<number>);
-  }
-  throw new Error(`hidden states of type ${t.type} are not supported`);
-}
-
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >>> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 0x1f) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
 }
 
 /** Chunked texts: each text's vector is the mean of its windows' vectors, weighted by window length, re-normalized. */

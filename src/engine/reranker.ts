@@ -22,12 +22,15 @@ import { nextTask } from '../runtime/next-task.ts';
 import { createModelSession, type ModelSession } from '../runtime/session.ts';
 import { DEFAULT_LIMITS, planBatches, type BatchLimits } from './batching.ts';
 import { DeviceGuard, forgetWeights } from './device-guard.ts';
-import { checkDtype, dtypeOrderFor, hiddenToF32 } from './embedder.ts';
+import type { CpuNode } from '../runtime/webgpu-ops.ts';
+import { hiddenToF32 } from './embed-runtime.ts';
+import { checkDtype, dtypeOrderFor } from './embedder.ts';
 import { buildFeeds, padBatch, type PaddedBatch } from './feeds.ts';
 import { checkBatchSize, checkRerankArgs } from './rank.ts';
 import { GpuScoreHead } from './score-head.ts';
+import { cpuNodesWarning, type LoadWarning } from './warnings.ts';
 
-export type RerankProgress = LoadProgress | { type: 'rerank'; done: number; total: number };
+export type RerankProgress = LoadProgress | LoadWarning | { type: 'rerank'; done: number; total: number };
 
 /**
  * How a yes/no reranker's LM head runs: 'auto' edits the graph down to the two rows at the last
@@ -98,6 +101,8 @@ export interface RerankerInfo {
   template?: RerankTemplate;
   /** where this load's files came from (the weight cache); absent when the cache is off */
   cache?: CacheStats;
+  /** on WebGPU: the nodes ORT runs on the CPU for want of a WebGPU kernel (empty when none) */
+  cpuNodes?: CpuNode[];
 }
 
 export interface RerankerEngine {
@@ -142,6 +147,8 @@ export async function createRerankerEngine(opts: RerankerEngineOptions): Promise
   const loadStats = cache?.stats();
   const rs = rerankerSpec(model, rerankOverrides, opts.preset);
   const runtime = await buildRuntime(model, rs, choice.backend, head);
+  const warning = cpuNodesWarning(runtime.session.cpuNodes);
+  if (warning) opts.onProgress?.(warning);
   return new Reranker(model, rs, runtime, choice, { ...DEFAULT_LIMITS, ...opts.limits }, head, load, loadStats);
 }
 
@@ -238,6 +245,7 @@ class Reranker implements RerankerEngine {
       ...(rs.defaultInstruction !== undefined ? { defaultInstruction: rs.defaultInstruction } : {}),
       ...(rs.template ? { template: rs.template } : {}),
       ...(cacheStats ? { cache: cacheStats } : {}),
+      ...(runtime.session.cpuNodes ? { cpuNodes: runtime.session.cpuNodes } : {}),
     };
     // After a device loss the model is read again, edited again, and its session and head rebuilt.
     this.device = new DeviceGuard(runtime, reload, (fresh, old) => buildRuntime(fresh, rs, old.session.backend, old.head === 'pruned' ? 'pruned' : mode), () => this.disposed);

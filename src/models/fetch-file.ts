@@ -4,7 +4,8 @@
  * server sends Content-Length).
  */
 import { ModelFileIsHtmlError, ModelFileNotFoundError, ModelLoadError } from '../errors.ts';
-import type { FetchFile } from './types.ts';
+import { looksLikeWebPage } from './file-checks.ts';
+import type { FetchFile, FileProbe } from './types.ts';
 
 const FOLDER_HINT = 'a folder must hold config.json, tokenizer.json, tokenizer_config.json and onnx/model.onnx (or onnx/model_<dtype>.onnx)';
 
@@ -18,7 +19,7 @@ const FOLDER_HINT = 'a folder must hold config.json, tokenizer.json, tokenizer_c
  * const bytes = await fetchFile('https://host/model/config.json', { onBytes: (done, total) => console.log(done, total) });
  */
 export function createFetchFile(fetchImpl: typeof fetch = (...args) => globalThis.fetch(...args)): FetchFile {
-  return async (url, opts = {}) => {
+  const fetchFile: FetchFile = async (url, opts = {}) => {
     const { signal, onBytes } = opts;
     signal?.throwIfAborted();
     let response: Response;
@@ -46,6 +47,37 @@ export function createFetchFile(fetchImpl: typeof fetch = (...args) => globalThi
     }
     return readBody(url, response, signal, onBytes);
   };
+  fetchFile.probe = (url, opts = {}) => probeFile(fetchImpl, url, opts.signal);
+  return fetchFile;
+}
+
+/**
+ * Whether a file is at `url`, reading 64 bytes at most: a GET for `Range: bytes=0-63` (a server
+ * without Range support sends the whole body, of which one chunk is read before cancelling). A
+ * web page (text/html, or a body that starts with a tag: single-page-app hosts answer every
+ * missing path with their index.html and a 200) is not the file.
+ */
+export async function probeFile(fetchImpl: typeof fetch, url: string, signal?: AbortSignal): Promise<FileProbe> {
+  signal?.throwIfAborted();
+  let response: Response;
+  try {
+    response = await fetchImpl(url, { headers: { Range: 'bytes=0-63' }, cache: 'no-store', ...(signal ? { signal } : {}) });
+  } catch {
+    signal?.throwIfAborted();
+    return 'unknown';
+  }
+  const reader = response.body?.getReader();
+  try {
+    if (response.status === 404) return 'missing';
+    if (!response.ok) return 'unknown';
+    if (/^\s*text\/html/i.test(response.headers.get('content-type') ?? '')) return 'web-page';
+    const head = reader ? (await reader.read()).value : new Uint8Array(await response.arrayBuffer());
+    return head && looksLikeWebPage(head) ? 'web-page' : 'file';
+  } catch {
+    return 'unknown';
+  } finally {
+    await reader?.cancel().catch(() => {});
+  }
 }
 
 /** The FetchFile used when loadModel is given none. */

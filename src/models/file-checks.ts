@@ -28,8 +28,17 @@ export function parseJsonFile(url: string, bytes: Uint8Array): Record<string, un
  * byte 0x08. Anything else is a web page, an LFS pointer, an empty or a foreign file.
  */
 export function assertOnnxBytes(url: string, bytes: Uint8Array): void {
-  if (bytes.length > 1 && bytes[0] === 0x08) return;
+  if (isOnnxBytes(bytes)) return;
   throw new ModelLoadError(`${url} is not an ONNX model: ${describeStart(bytes)}. Check the URL and re-upload or re-export the file.`, url);
+}
+
+export function isOnnxBytes(bytes: Uint8Array): boolean {
+  return bytes.length > 1 && bytes[0] === 0x08;
+}
+
+/** A web page's (or an XML error's) first bytes, after white space, are a tag; no model file starts so. */
+export function looksLikeWebPage(head: Uint8Array): boolean {
+  return new TextDecoder('utf-8', { fatal: false }).decode(head.subarray(0, 64)).trimStart().startsWith('<');
 }
 
 /** What the start of some bytes looks like, in words, for an error message. */

@@ -3,7 +3,8 @@
  * parallel, then the weights (ONNX, external data, NV-Embed's latent-attention head) in
  * parallel, each checked for what it claims to be.
  */
-import { ModelFileIsHtmlError, ModelFileNotFoundError, ModelLoadError } from '../errors.ts';
+import { DtypeNotFoundError, ModelFileIsHtmlError, ModelFileNotFoundError, ModelLoadError } from '../errors.ts';
+import { describeDtypes, dtypesInFolder } from './dtype-probe.ts';
 import { fetchFile as defaultFetchFile } from './fetch-file.ts';
 import { assertOnnxBytes, parseJsonFile } from './file-checks.ts';
 import { DTYPES, dtypeFromConfig, externalDataFromConfig, externalDataLocations, isDtype, onnxFileFor } from './onnx-files.ts';
@@ -18,7 +19,7 @@ import type { Dtype, FetchFile, LatentAttentionSpec, LoadedModel, ModelSpec, Tex
 export type { LoadProgress, DownloadProgress, OverallProgress } from './progress.ts';
 
 export interface LoadModelOptions extends ModelOverrides {
-  /** which ONNX file: 'fp32' → onnx/model.onnx, 'fp16' → model_fp16, 'q8' → model_quantized, 'q4' → model_q4, 'q4f16' → model_q4f16 */
+  /** which ONNX file (types.ts Dtype): 'fp32' → onnx/model.onnx, 'fp16' → model_fp16, 'q8' → model_quantized, ... */
   dtype?: Dtype;
   /** apply a preset's facts to a folder given by URL (a self-hosted copy of a known model) */
   preset?: string;
@@ -143,6 +144,8 @@ interface Read {
   (file: string, opts: { required?: boolean; signal?: AbortSignal | undefined }): Promise<Uint8Array | undefined>;
   /** optional files that were answered with a web page (taken as absent), in order */
   readonly htmlAnswers: ModelFileIsHtmlError[];
+  /** the FetchFile it reads with (probes on error paths use it too) */
+  readonly fetchFile: FetchFile;
 }
 
 /**
@@ -172,8 +175,8 @@ function fileReader(baseUrl: string, fetchFile: FetchFile, tracker: ProgressTrac
     }
     tracker.done(file, bytes.length);
     return bytes;
-  }) as Omit<Read, 'htmlAnswers'>;
-  return Object.assign(read, { htmlAnswers }) as Read;
+  }) as Omit<Read, 'htmlAnswers' | 'fetchFile'>;
+  return Object.assign(read, { htmlAnswers, fetchFile }) as Read;
 }
 
 /**
@@ -226,10 +229,11 @@ async function fetchOnnx(
       await listedP?.catch(() => {});
       for (const f of [onnxFile, ...(listed ?? [])]) tracker.forget(f);
       if (asked || preset) {
-        throw new ModelFileNotFoundError(
-          `The model folder ${baseUrl} has no ${onnxFile} (dtype '${dtype}'): pass a dtype the folder has (${DTYPES.map((d) => `'${d}' → ${onnxFileFor(d)}`).join(', ')}).`,
-          fileUrl(baseUrl, onnxFile),
-        );
+        const available = await dtypesInFolder(baseUrl, read.fetchFile, { except: [dtype], signal });
+        const has = available.length
+          ? `it has ${describeDtypes(available)}: pass one of those as dtype.`
+          : `nor any other onnx/model*.onnx: check the URL; ${FOLDER_HINT}.`;
+        throw new DtypeNotFoundError(`The model folder ${baseUrl} has no ${onnxFile} (dtype '${dtype}'); ${has}`, fileUrl(baseUrl, onnxFile), available);
       }
       continue;
     }
@@ -247,6 +251,15 @@ async function fetchOnnx(
         `(a wrong URL, a sign-in page, or a server that answers missing files with its index page). Check the URL; ${FOLDER_HINT}.`,
       html.url,
       { cause: html },
+    );
+  }
+  // Files of dtypes not tried by default (int8, uint8, bnb4, ...) are named, not taken unasked.
+  const untried = await dtypesInFolder(baseUrl, read.fetchFile, { except: candidates, signal });
+  if (untried.length) {
+    throw new DtypeNotFoundError(
+      `The model folder ${baseUrl} has none of ${tried.join(', ')}; it has ${describeDtypes(untried)}: pass one of those as dtype.`,
+      baseUrl,
+      untried,
     );
   }
   throw new ModelFileNotFoundError(

@@ -99,6 +99,36 @@ export function parseOnnxModel(bytes: Uint8Array): OnnxModelView {
   return { bytes, modelFields, graphField, entries };
 }
 
+/**
+ * The main graph's nodes and the model's opset version per domain ('' for ai.onnx), read without
+ * decoding initializers (their payloads are skipped by length).
+ *
+ * @example
+ * const { nodes, opsets } = readNodes(onnxBytes);
+ * nodes[0]; // { opType: 'Gather', domain: '', name: 'embeddings_gather', inputs: [...], ... }
+ * opsets.get('com.microsoft'); // 1
+ */
+export function readNodes(bytes: Uint8Array): { nodes: OnnxNode[]; opsets: Map<string, number> } {
+  const modelFields = readFields(bytes);
+  const opsets = new Map<string, number>();
+  for (const f of modelFields) {
+    if (f.no !== 8 || f.wire !== WIRE_LEN) continue;
+    let domain = '';
+    let version = 0;
+    for (const x of readFields(bytes, f.from, f.to)) {
+      if (x.no === 1 && x.wire === WIRE_LEN) domain = asString(bytes, x);
+      else if (x.no === 2) version = asInt(x);
+    }
+    opsets.set(domain === 'ai.onnx' ? '' : domain, version);
+  }
+  const graph = modelFields.find((f) => f.no === 7 && f.wire === WIRE_LEN);
+  if (!graph) throw new OnnxFormatError('the ONNX model has no graph');
+  const nodes = readFields(bytes, graph.from, graph.to)
+    .filter((f) => f.no === 1 && f.wire === WIRE_LEN)
+    .map((f) => parseNode(bytes, f));
+  return { nodes, opsets };
+}
+
 function parseNode(buf: Uint8Array, msg: Field): OnnxNode {
   const node: OnnxNode = { opType: '', domain: '', name: '', inputs: [], outputs: [], attributes: [] };
   for (const f of readFields(buf, msg.from, msg.to)) {

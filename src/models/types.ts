@@ -14,7 +14,17 @@ export type Task = 'query' | 'document';
 export type PaddingSide = 'left' | 'right';
 
 /** Reads one file of a model folder: the network by default, the IndexedDB cache later. */
-export type FetchFile = (url: string, opts?: { signal?: AbortSignal; onBytes?: (done: number, total: number | undefined) => void }) => Promise<Uint8Array>;
+export interface FetchFile {
+  (url: string, opts?: { signal?: AbortSignal; onBytes?: (done: number, total: number | undefined) => void }): Promise<Uint8Array>;
+  /**
+   * Whether a file is there, without downloading it (its first bytes at most), for error messages
+   * that list what a folder has. Without it the loader reads the file whole.
+   */
+  probe?(url: string, opts?: { signal?: AbortSignal }): Promise<FileProbe>;
+}
+
+/** What a probe found: the file, a 404, a web page where the file should be, or no clear answer. */
+export type FileProbe = 'file' | 'missing' | 'web-page' | 'unknown';
 
 export interface ModelSpec {
   /** what the user passed: a folder URL or a preset id */

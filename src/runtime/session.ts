@@ -10,6 +10,7 @@ import type { LoadedModel } from '../models/types.ts';
 import type { Backend } from './backend.ts';
 import { Mutex } from './mutex.ts';
 import { ort } from './ort.ts';
+import { cpuOnlyNodes, type CpuNode } from './webgpu-ops.ts';
 
 export const ortRunLock = new Mutex();
 
@@ -25,6 +26,8 @@ export interface ModelSession {
   readonly outputNames: readonly string[];
   /** ORT's device, shared with our kernels (webgpu backend only) */
   readonly gpuDevice?: GPUDevice;
+  /** webgpu backend: the nodes ORT runs on the CPU beside it, for want of a WebGPU kernel (webgpu-ops.ts) */
+  readonly cpuNodes?: CpuNode[];
   run(feeds: Record<string, ort.Tensor>, signal?: AbortSignal): Promise<Record<string, ort.Tensor>>;
   release(): Promise<void>;
 }
@@ -124,8 +127,17 @@ export async function createModelSession(model: LoadedModel, backend: Backend): 
     backend,
     inputs: metaOf(session.inputMetadata, session.inputNames),
     outputNames: session.outputNames,
-    ...(gpuDevice ? { gpuDevice } : {}),
+    ...(gpuDevice ? { gpuDevice, ...withCpuNodes(model.onnx) } : {}),
     run,
     release,
   };
+}
+
+/** A report, never a reason to fail a load that ORT accepted: an unreadable graph reports nothing. */
+function withCpuNodes(onnx: Uint8Array): { cpuNodes?: CpuNode[] } {
+  try {
+    return { cpuNodes: cpuOnlyNodes(onnx) };
+  } catch {
+    return {};
+  }
 }

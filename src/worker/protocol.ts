@@ -50,7 +50,7 @@ interface ErrorWire {
   name: string;
   message: string;
   stack?: string;
-  /** own enumerable fields (e.g. ModelLoadError's url) */
+  /** own enumerable fields (e.g. ModelLoadError's url), plain values or lists of them */
   fields: Record<string, unknown>;
   isDomException: boolean;
 }
@@ -72,7 +72,8 @@ function fromWire(w: ErrorWire): Error {
 }
 
 function isCloneable(v: unknown): boolean {
-  return v === null || ['string', 'number', 'boolean', 'undefined'].includes(typeof v);
+  // plain values, and lists of them (DtypeNotFoundError's `available`)
+  return v === null || ['string', 'number', 'boolean', 'undefined'].includes(typeof v) || (Array.isArray(v) && v.every(isCloneable));
 }
 
 function serializableReason(reason: unknown): unknown {

@@ -5,41 +5,29 @@
  * Proves that the app's bundler picks up our worker and its dependencies, that the kernels are
  * inlined, and that the worker gets WebGPU and computes the reference's answer.
  */
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, preview, type PreviewServer, type ViteDevServer } from 'vite';
 import webpack from 'webpack';
 import type { Diagnosis } from '../../src/index.ts';
-import { launchBrowser, waitForResult, type BrowserSession } from './harness/index.ts';
+import { createPackedApp, launchBrowser, waitForResult, type BrowserSession, type PackedApp } from './harness/index.ts';
 
 const repo = join(import.meta.dirname, '..', '..');
-const viteVersion = (await import('vite/package.json', { with: { type: 'json' } })).default.version;
+let packed: PackedApp;
 let app: string;
 let browser: BrowserSession;
 
-function run(cmd: string, args: string[], cwd: string): string {
-  return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 240_000 });
-}
-
 beforeAll(async () => {
-  app = mkdtempSync(join(tmpdir(), 'webgpu-embed-app-'));
-  run('npm', ['pack', '--pack-destination', app, '--silent'], repo);
-  const tarball = readdirSync(app).find((f) => f.endsWith('.tgz'));
-  if (!tarball) throw new Error(`npm pack wrote no tarball into ${app}`);
-  cpSync(join(import.meta.dirname, 'consumer-app'), app, { recursive: true });
+  packed = await createPackedApp(join(import.meta.dirname, 'consumer-app'));
+  app = packed.dir;
   cpSync(join(repo, 'test', 'fixtures', 'models', 'tiny-e5'), join(app, 'public', 'models', 'tiny-e5'), { recursive: true });
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer-app', private: true, type: 'module' }));
-  // From npm's cache (filled by `npm ci`), as a user's `npm install webgpu-embed` would resolve it.
-  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', `./${tarball}`, `vite@${viteVersion}`], app);
   browser = await launchBrowser();
 }, 300_000);
 
 afterAll(async () => {
   await browser?.close();
-  if (app) rmSync(app, { recursive: true, force: true });
+  packed?.remove();
 });
 
 interface AppResult {
@@ -67,7 +55,7 @@ function expectHealthy({ diagnosis: d, runs }: AppResult): void {
 
 describe('npm pack → a fresh Vite app → Chromium', () => {
   it('works from the app\'s production build (vite build, served statically)', async () => {
-    run('npx', ['vite', 'build', '--logLevel', 'warn'], app);
+    packed.run('npx', ['vite', 'build', '--logLevel', 'warn']);
     const assets = readdirSync(join(app, 'dist', 'assets'));
     // The app's bundler found `new Worker(new URL('./worker.js', import.meta.url))` and emitted our
     // worker, and onnxruntime-web's `new URL('…wasm', import.meta.url)` and emitted its wasm.

@@ -4,7 +4,7 @@
  */
 import { expose, wrap } from 'comlink';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ModelLoadError, WebGPUUnavailableError } from '../../src/errors.ts';
+import { DtypeNotFoundError, ModelLoadError, WebGPUUnavailableError } from '../../src/errors.ts';
 import { registerTransferHandlers } from '../../src/worker/protocol.ts';
 
 registerTransferHandlers();
@@ -13,6 +13,7 @@ const service = {
   fail(kind: string) {
     if (kind === 'model') throw new ModelLoadError('no config.json at https://x/m/', 'https://x/m/config.json');
     if (kind === 'gpu') throw new WebGPUUnavailableError('no adapter');
+    if (kind === 'dtype') throw new DtypeNotFoundError('no onnx/model_q4.onnx', 'https://x/m/onnx/model_q4.onnx', ['fp32', 'q8']);
     if (kind === 'type') throw new TypeError('texts[3] is the number 1, not a string');
     if (kind === 'abort') throw new DOMException('stopped', 'AbortError');
     throw 'a plain string';
@@ -34,6 +35,9 @@ describe('the worker protocol', () => {
     expect(e).toBeInstanceOf(ModelLoadError);
     expect(e).toMatchObject({ name: 'ModelLoadError', url: 'https://x/m/config.json', message: 'no config.json at https://x/m/' });
     await expect(remote.fail('gpu')).rejects.toBeInstanceOf(WebGPUUnavailableError);
+    const dtype = await (remote.fail('dtype') as Promise<unknown>).catch((x: unknown) => x);
+    expect(dtype).toBeInstanceOf(DtypeNotFoundError);
+    expect(dtype).toMatchObject({ url: 'https://x/m/onnx/model_q4.onnx', available: ['fp32', 'q8'] });
     await expect(remote.fail('type')).rejects.toBeInstanceOf(TypeError);
     const abort = await (remote.fail('abort') as Promise<unknown>).catch((x: unknown) => x);
     expect(abort).toBeInstanceOf(DOMException);

@@ -16,8 +16,10 @@ import { BLANK_PAGE, callModule, openPage } from './page.ts';
 import { startServer, type StartServerOptions, type TestServer } from './server.ts';
 
 export * from './browser.ts';
+export * from './packed-app.ts';
 export * from './page.ts';
 export * from './server.ts';
+export * from './static-folder.ts';
 
 export interface BrowserContextHandle {
   readonly server: TestServer;

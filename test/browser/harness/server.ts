@@ -17,12 +17,12 @@
  * `startServer`, or call `server.use(fn)` at any time; hooks run, in order, before Vite's own
  * middlewares on every request, and may answer the request themselves or call `next()`.
  */
-import { createReadStream, existsSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer, type PluginOption, type ViteDevServer } from 'vite';
+import { serveFolder } from './static-folder.ts';
 
 /** The repository root (this file is test/browser/harness/server.ts). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -73,33 +73,12 @@ const ISOLATION_HEADERS: Record<string, string> = {
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
 
-const MIME: Record<string, string> = {
-  '.mjs': 'text/javascript',
-  '.js': 'text/javascript',
-  '.wasm': 'application/wasm',
-  '.map': 'application/json',
-};
-
 /**
  * Serves ORT's dist folder as plain files. Vite would otherwise run its import analysis over
  * the Emscripten loader (it tries to rewrite `new Worker(new URL(import.meta.url))` and dynamic
  * imports); ORT's files are self-contained ES modules and need none of that.
  */
-function rawOrtDist(req: IncomingMessage, res: ServerResponse, next: NextFn): void {
-  const url = new URL(req.url ?? '/', 'http://x');
-  if (!url.pathname.startsWith(ORT_DIST_PATH)) return next();
-  const file = normalize(join(ORT_DIST_DIR, decodeURIComponent(url.pathname.slice(ORT_DIST_PATH.length))));
-  if (!file.startsWith(ORT_DIST_DIR + sep) || !existsSync(file) || !statSync(file).isFile()) return next();
-  res.statusCode = 200;
-  res.setHeader('Content-Type', MIME[extname(file)] ?? 'application/octet-stream');
-  res.setHeader('Content-Length', statSync(file).size);
-  res.setHeader('Cache-Control', 'no-cache');
-  if (req.method === 'HEAD') {
-    res.end();
-    return;
-  }
-  createReadStream(file).pipe(res);
-}
+const rawOrtDist = serveFolder(ORT_DIST_DIR, ORT_DIST_PATH);
 
 /** Browsers ask for /favicon.ico on every page; a 404 there is noise in the test logs. */
 function noFavicon(req: IncomingMessage, res: ServerResponse, next: NextFn): void {

@@ -11,7 +11,10 @@ export interface ErrorInfo {
   is: string[];
   url?: string;
   needed?: number;
-  available?: number;
+  /** StorageQuotaError's bytes, or DtypeNotFoundError's dtypes */
+  available?: number | string[];
+  /** SelfCheckError's */
+  cosine?: number;
 }
 
 const CLASSES: [string, unknown][] = [
@@ -21,12 +24,14 @@ const CLASSES: [string, unknown][] = [
   ['WebGPUEmbedError', lib.WebGPUEmbedError],
   ['ModelLoadError', lib.ModelLoadError],
   ['ModelFileNotFoundError', lib.ModelFileNotFoundError],
+  ['DtypeNotFoundError', lib.DtypeNotFoundError],
   ['ModelFileIsHtmlError', lib.ModelFileIsHtmlError],
   ['WebGPUUnavailableError', lib.WebGPUUnavailableError],
   ['DisposedError', lib.DisposedError],
   ['GpuDeviceLostError', lib.GpuDeviceLostError],
   ['WorkerCrashedError', lib.WorkerCrashedError],
   ['DtypeUnsupportedError', lib.DtypeUnsupportedError],
+  ['SelfCheckError', lib.SelfCheckError],
   ['StorageQuotaError', lib.StorageQuotaError],
   ['YesNoTokenError', lib.YesNoTokenError],
   ['EmptyQueryError', lib.EmptyQueryError],
@@ -34,13 +39,14 @@ const CLASSES: [string, unknown][] = [
 ];
 
 export function errorInfo(e: unknown): ErrorInfo {
-  const err = e as Error & { url?: string; needed?: number; available?: number };
+  const err = e as Error & { url?: string; needed?: number; available?: number | string[]; cosine?: number };
   return {
     name: err?.name ?? typeof e,
     message: err?.message ?? String(e),
     is: CLASSES.filter(([, C]) => e instanceof (C as new () => unknown)).map(([n]) => n),
     ...(err?.url ? { url: err.url } : {}),
     ...(typeof err?.needed === 'number' ? { needed: err.needed } : {}),
-    ...(typeof err?.available === 'number' ? { available: err.available } : {}),
+    ...(typeof err?.available === 'number' || Array.isArray(err?.available) ? { available: err.available } : {}),
+    ...(typeof err?.cosine === 'number' ? { cosine: err.cosine } : {}),
   };
 }

@@ -61,15 +61,19 @@ export interface TestServer {
 }
 
 /**
- * An HTTP server on 127.0.0.1 serving test/fixtures/models/ (application/octet-stream or JSON, with
- * Content-Length); `routes` replaces given paths ('/tiny-e5/config.json') with other answers.
+ * An HTTP server on 127.0.0.1 serving test/fixtures/models/, or another folder of model folders
+ * (`root`), as application/octet-stream or JSON with Content-Length; `routes` replaces given paths
+ * ('/tiny-e5/config.json') with other answers.
  */
-export async function startServer(routes: Record<string, Route> = {}): Promise<TestServer> {
+export async function startServer(routes: Record<string, Route> = {}, root = MODELS): Promise<TestServer> {
   const requests: string[] = [];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     requests.push(path);
-    void answer(path, routes[path], res);
+    // No keep-alive: an engine in this process blocks the event loop while it computes, and a
+    // socket the server times out meanwhile would reset the client's next request (ECONNRESET).
+    res.shouldKeepAlive = false;
+    void answer(join(root, path), routes[path], res);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -84,7 +88,7 @@ export async function startServer(routes: Record<string, Route> = {}): Promise<T
   };
 }
 
-async function answer(path: string, route: Route | undefined, res: ServerResponse): Promise<void> {
+async function answer(file: string, route: Route | undefined, res: ServerResponse): Promise<void> {
   if (route) {
     const body = typeof route.body === 'string' ? Buffer.from(route.body) : Buffer.from(route.body ?? new Uint8Array());
     res.statusCode = route.status ?? 200;
@@ -99,8 +103,8 @@ async function answer(path: string, route: Route | undefined, res: ServerRespons
     return;
   }
   try {
-    const bytes = await readFile(join(MODELS, path));
-    res.setHeader('content-type', path.endsWith('.json') ? 'application/json' : 'application/octet-stream');
+    const bytes = await readFile(file);
+    res.setHeader('content-type', file.endsWith('.json') ? 'application/json' : 'application/octet-stream');
     res.setHeader('content-length', bytes.length);
     res.end(bytes);
   } catch {

@@ -1,0 +1,128 @@
+/**
+ * What runs one embedding model on one backend, and one batch through it: the ORT session, then
+ * our GPU head (pooling + Matryoshka on ORT's hidden-state buffer, [B, dims] read back) on WebGPU,
+ * or the CPU twins of the kernels on wasm. The embedder runs every batch here; the self-check runs
+ * its probe text through a WebGPU runtime and a wasm one of the same model.
+ */
+import { ModelLoadError } from '../errors.ts';
+import { createLatentAttention } from '../gpu/latent-attention.ts';
+import type { LoadedModel, PreparedText } from '../models/types.ts';
+import { latentAttentionParams, type LatentAttentionParams } from '../reference/latent-attention.ts';
+import type { Backend } from '../runtime/backend.ts';
+import { ort } from '../runtime/ort.ts';
+import { createModelSession, type ModelSession } from '../runtime/session.ts';
+import { cpuHead } from './cpu-head.ts';
+import { buildFeeds, padBatch } from './feeds.ts';
+import { GpuHead } from './gpu-head.ts';
+import { poolingWeights } from './pooling-weights.ts';
+import { testHooks } from './test-hooks.ts';
+
+const HIDDEN_OUTPUTS = ['last_hidden_state', 'token_embeddings'];
+
+/** One model on one device: its session and the head after it. Rebuilt after a device loss. */
+export interface EmbedRuntime {
+  session: ModelSession;
+  hiddenOutput: string;
+  gpu?: GpuHead;
+  cpuLatent?: LatentAttentionParams;
+}
+
+/** The session and head for a loaded model (whose bytes and head weights must still be there). */
+export async function buildEmbedRuntime(model: LoadedModel, backend: Backend): Promise<EmbedRuntime> {
+  const session = await createModelSession(model, backend);
+  try {
+    const hiddenOutput = HIDDEN_OUTPUTS.find((n) => session.outputNames.includes(n));
+    if (!hiddenOutput) {
+      throw new ModelLoadError(
+        `the model has no last_hidden_state output (it has ${session.outputNames.join(', ')}); webgpu-embed pools token states itself`,
+        model.spec.baseUrl + model.spec.onnxFile,
+      );
+    }
+    const { spec } = model;
+    const la = spec.latentAttention;
+    const laConfig = la && {
+      num_latents_value: la.numLatents,
+      num_cross_heads: la.heads,
+      cross_dim_head: la.headDim,
+      latent_dim: la.latentDim,
+      hidden_dim: la.hiddenDim,
+      output_normalize: spec.normalize,
+    };
+    if (session.gpuDevice) {
+      const latent = la && laConfig ? await createLatentAttention(session.gpuDevice, laConfig, la.weights) : undefined;
+      return { session, hiddenOutput, gpu: new GpuHead(session.gpuDevice, spec.pooling, latent) };
+    }
+    return { session, hiddenOutput, ...(la && laConfig ? { cpuLatent: latentAttentionParams(laConfig, la.weights) } : {}) };
+  } catch (e) {
+    await session.release();
+    throw e;
+  }
+}
+
+/** Frees a runtime's GPU head and session. */
+export async function releaseEmbedRuntime(rt: EmbedRuntime): Promise<void> {
+  rt.gpu?.destroy();
+  await rt.session.release();
+}
+
+/**
+ * One batch of prepared texts through a runtime: [B × dims] row-major, in the texts' order.
+ * `explain` turns a failure into what the caller reports (a lost device into GpuDeviceLostError).
+ */
+export async function runEmbedBatch(
+  rt: EmbedRuntime,
+  model: LoadedModel,
+  texts: PreparedText[],
+  dims: number,
+  o: { signal?: AbortSignal | undefined; explain?: (e: unknown) => unknown } = {},
+): Promise<Float32Array> {
+  const explain = o.explain ?? ((e: unknown) => e);
+  const { session, hiddenOutput, gpu, cpuLatent } = rt;
+  const { spec, tokenizer } = model;
+  const padded = padBatch({ ids: texts.map((t) => t.ids), padId: tokenizer.padId, side: spec.paddingSide });
+  const feeds = buildFeeds(session.inputs, padded, spec.config);
+  const tensors = Object.fromEntries(Object.entries(feeds).map(([k, f]) => [k, new ort.Tensor(f.type, f.data, f.dims)]));
+  let outputs: Record<string, ort.Tensor>;
+  try {
+    outputs = await session.run(tensors, o.signal);
+  } catch (e) {
+    throw explain(e);
+  }
+  try {
+    const hidden = outputs[hiddenOutput]!;
+    const [batch, tokens, size] = hidden.dims as [number, number, number];
+    if (batch !== padded.batch || tokens !== padded.tokens) {
+      throw new Error(`${hiddenOutput} has dims [${hidden.dims}], expected [${padded.batch}, ${padded.tokens}, H]`);
+    }
+    const weights = poolingWeights(padded, texts.map((t) => t.poolSkip));
+    const run = { batch, tokens, size, weights, dims, normalize: spec.normalize };
+    if (gpu) {
+      if (hidden.type !== 'float32' && hidden.type !== 'float16') throw new Error(`${hiddenOutput} is ${hidden.type}; expected float32 or float16`);
+      const rows = await gpu.run({ ...run, hidden: hidden.gpuBuffer as GPUBuffer, hiddenType: hidden.type }).catch((e: unknown) => Promise.reject(explain(e)));
+      return testHooks()?.corruptWebGpuOutput ? rows.map((x) => -x) : rows;
+    }
+    return cpuHead(spec.pooling, { ...run, hidden: await hiddenToF32(hidden) }, cpuLatent);
+  } finally {
+    for (const t of Object.values(outputs)) t.dispose();
+  }
+}
+
+/** An output tensor's values as f32, wherever ORT keeps them (fp16 converted). */
+export async function hiddenToF32(t: ort.Tensor): Promise<Float32Array> {
+  const data = await t.getData();
+  if (data instanceof Float32Array) return data;
+  if (t.type === 'float16') {
+    // ORT hands fp16 as Uint16Array bits, or as a Float16Array where the platform has one.
+    return data instanceof Uint16Array ? Float32Array.from(data, halfToFloat) : Float32Array.from(data as ArrayLike<number>);
+  }
+  throw new Error(`hidden states of type ${t.type} are not supported`);
+}
+
+function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >>> 10) & 0x1f;
+  const m = h & 0x3ff;
+  if (e === 0) return s * m * 2 ** -24;
+  if (e === 0x1f) return m ? NaN : s * Infinity;
+  return s * (1 + m / 1024) * 2 ** (e - 15);
+}
