@@ -2,6 +2,8 @@
  * Length-sorted batching: texts sorted by token count and cut into batches, so a batch pads its
  * texts to a length close to their own, and results are put back in input order afterwards.
  */
+import { quantizesActivationsPerRun } from '../models/dynamic-quantization.ts';
+
 export interface BatchLimits {
   /** most texts in one batch */
   maxBatchSize: number;
@@ -15,6 +17,31 @@ export interface BatchLimits {
 }
 
 export const DEFAULT_LIMITS: BatchLimits = { maxBatchSize: 32, maxBatchTokens: 8192, batchOverheadTokens: 128 };
+
+/** How a model's batches are cut (`info.batching`): the most texts per batch, and why when not the default. */
+export interface BatchingInfo {
+  maxBatchSize: number;
+  reason?: string;
+}
+
+/**
+ * The limits a model runs with: the caller's over the defaults, and one text per batch for a graph
+ * that quantizes its activations per run (dynamic int8), unless the caller set maxBatchSize: there
+ * a text's result would depend on the texts batched with it (src/models/dynamic-quantization.ts).
+ *
+ * @example
+ * modelLimits(q8Bytes, undefined); // { limits: { maxBatchSize: 1, ... }, batching: { maxBatchSize: 1, reason: '...' } }
+ */
+export function modelLimits(onnx: Uint8Array, asked: Partial<BatchLimits> | undefined): { limits: BatchLimits; batching: BatchingInfo } {
+  const limits = { ...DEFAULT_LIMITS, ...asked };
+  if (asked?.maxBatchSize === undefined && quantizesActivationsPerRun(onnx)) {
+    const reason =
+      'one text per batch: this file quantizes activations per run (DynamicQuantizeLinear, one scale over the whole batch), ' +
+      'so batching would make a text\'s result depend on its neighbours; pass limits.maxBatchSize to batch anyway';
+    return { limits: { ...limits, maxBatchSize: 1 }, batching: { maxBatchSize: 1, reason } };
+  }
+  return { limits, batching: { maxBatchSize: limits.maxBatchSize } };
+}
 
 /**
  * Cuts items (by their token lengths) into batches of input indices. Items are taken longest

@@ -15,7 +15,7 @@ import { Mutex } from '../runtime/mutex.ts';
 import { configureOrt, type OrtSettings } from '../runtime/ort.ts';
 import { nextTask } from '../runtime/next-task.ts';
 import type { CpuNode } from '../runtime/webgpu-ops.ts';
-import { DEFAULT_LIMITS, planBatches, type BatchLimits } from './batching.ts';
+import { modelLimits, planBatches, type BatchingInfo, type BatchLimits } from './batching.ts';
 import { DeviceGuard, forgetWeights } from './device-guard.ts';
 import { buildEmbedRuntime, runEmbedBatch, type EmbedRuntime } from './embed-runtime.ts';
 import { checkSelfCheckOption, selfCheckAtLoad, type SelfCheckInfo, type SelfCheckOption } from './self-check.ts';
@@ -88,6 +88,8 @@ export interface EmbedderInfo {
   cache?: CacheStats;
   /** whether the WebGPU result was checked against the wasm path's at load, and what came of it */
   selfCheck: SelfCheckInfo;
+  /** the most texts per batch, and why when a model needs fewer than asked (dynamic int8: one) */
+  batching: BatchingInfo;
   /** on WebGPU: the nodes ORT runs on the CPU for want of a WebGPU kernel (empty when none) */
   cpuNodes?: CpuNode[];
 }
@@ -130,7 +132,8 @@ export async function createEmbedderEngine(opts: EmbedderEngineOptions): Promise
   const checked = await selfCheckAtLoad(model, onDevice, opts.selfCheck, opts.signal);
   for (const w of [cpuNodes, checked.warning]) if (w) opts.onProgress?.(w);
   const device = { ...choice, reason: checked.deviceReason ?? choice.reason };
-  return new Embedder(model, checked.runtime, device, { ...DEFAULT_LIMITS, ...opts.limits }, load, { selfCheck: checked.info, ...(loadStats ? { cache: loadStats } : {}) });
+  const { limits, batching } = modelLimits(model.onnx, opts.limits);
+  return new Embedder(model, checked.runtime, device, limits, load, { selfCheck: checked.info, batching, ...(loadStats ? { cache: loadStats } : {}) });
 }
 
 /**
@@ -178,7 +181,7 @@ class Embedder implements EmbedderEngine {
     choice: BackendChoice,
     private readonly limits: BatchLimits,
     reload: (signal?: AbortSignal) => Promise<LoadedModel>,
-    loadInfo: Pick<EmbedderInfo, 'selfCheck' | 'cache'>,
+    loadInfo: Pick<EmbedderInfo, 'selfCheck' | 'cache' | 'batching'>,
   ) {
     const { spec } = model;
     this.info = {

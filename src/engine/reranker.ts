@@ -20,7 +20,7 @@ import { Mutex } from '../runtime/mutex.ts';
 import { configureOrt, ort, type OrtSettings } from '../runtime/ort.ts';
 import { nextTask } from '../runtime/next-task.ts';
 import { createModelSession, type ModelSession } from '../runtime/session.ts';
-import { DEFAULT_LIMITS, planBatches, type BatchLimits } from './batching.ts';
+import { modelLimits, planBatches, type BatchingInfo, type BatchLimits } from './batching.ts';
 import { DeviceGuard, forgetWeights } from './device-guard.ts';
 import type { CpuNode } from '../runtime/webgpu-ops.ts';
 import { hiddenToF32 } from './embed-runtime.ts';
@@ -103,6 +103,8 @@ export interface RerankerInfo {
   cache?: CacheStats;
   /** on WebGPU: the nodes ORT runs on the CPU for want of a WebGPU kernel (empty when none) */
   cpuNodes?: CpuNode[];
+  /** the most pairs per batch, and why when a model needs fewer than asked (dynamic int8: one) */
+  batching: BatchingInfo;
 }
 
 export interface RerankerEngine {
@@ -149,7 +151,8 @@ export async function createRerankerEngine(opts: RerankerEngineOptions): Promise
   const runtime = await buildRuntime(model, rs, choice.backend, head);
   const warning = cpuNodesWarning(runtime.session.cpuNodes);
   if (warning) opts.onProgress?.(warning);
-  return new Reranker(model, rs, runtime, choice, { ...DEFAULT_LIMITS, ...opts.limits }, head, load, loadStats);
+  const { limits, batching } = modelLimits(model.onnx, opts.limits);
+  return new Reranker(model, rs, runtime, choice, limits, batching, head, load, loadStats);
 }
 
 /** One model on one device: its session, how its logits read, and the GPU head. Rebuilt after a device loss. */
@@ -223,6 +226,7 @@ class Reranker implements RerankerEngine {
     runtime: Runtime,
     choice: BackendChoice,
     private readonly limits: BatchLimits,
+    batching: BatchingInfo,
     mode: HeadMode,
     reload: (signal?: AbortSignal) => Promise<LoadedModel>,
     cacheStats?: CacheStats,
@@ -246,6 +250,7 @@ class Reranker implements RerankerEngine {
       ...(rs.template ? { template: rs.template } : {}),
       ...(cacheStats ? { cache: cacheStats } : {}),
       ...(runtime.session.cpuNodes ? { cpuNodes: runtime.session.cpuNodes } : {}),
+      batching,
     };
     // After a device loss the model is read again, edited again, and its session and head rebuilt.
     this.device = new DeviceGuard(runtime, reload, (fresh, old) => buildRuntime(fresh, rs, old.session.backend, old.head === 'pruned' ? 'pruned' : mode), () => this.disposed);

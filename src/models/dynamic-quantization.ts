@@ -1,0 +1,19 @@
+/**
+ * Dynamic int8 quantization (transformers.js' model_quantized / model_int8 / model_uint8:
+ * DynamicQuantizeLinear before each MatMulInteger) computes ONE activation scale and zero point
+ * over the whole input tensor of a run, padding rows included. So in such a file a text's vector
+ * depends on the texts it is batched with (measured on all-MiniLM-L6-v2's q8 file: cos 0.979
+ * between a text in a mixed batch and the same text alone). The engine runs these files one text
+ * per batch, so a text's vector is the one it gets alone, whatever else is in the call.
+ */
+import { readNodes } from './onnx-graph.ts';
+
+/**
+ * Whether the graph quantizes its activations at run time (a DynamicQuantizeLinear node).
+ *
+ * @example
+ * quantizesActivationsPerRun(q8Bytes); // true
+ */
+export function quantizesActivationsPerRun(onnx: Uint8Array): boolean {
+  return readNodes(onnx).nodes.some((n) => n.opType === 'DynamicQuantizeLinear' && (n.domain === '' || n.domain === 'ai.onnx'));
+}
