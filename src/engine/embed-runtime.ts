@@ -16,6 +16,7 @@ import { buildFeeds, padBatch } from './feeds.ts';
 import { GpuHead } from './gpu-head.ts';
 import { poolingWeights } from './pooling-weights.ts';
 import { testHooks } from './test-hooks.ts';
+import { halfToFloat } from '../reference/half-to-float.ts';
 
 const HIDDEN_OUTPUTS = ['last_hidden_state', 'token_embeddings'];
 
@@ -116,13 +117,4 @@ export async function hiddenToF32(t: ort.Tensor): Promise<Float32Array> {
     return data instanceof Uint16Array ? Float32Array.from(data, halfToFloat) : Float32Array.from(data as ArrayLike<number>);
   }
   throw new Error(`hidden states of type ${t.type} are not supported`);
-}
-
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >>> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 0x1f) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
 }

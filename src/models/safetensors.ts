@@ -4,6 +4,7 @@
  * arrays. Only the float types a pooling head ships in: F32, F16, BF16.
  */
 import { ModelLoadError } from '../errors.ts';
+import { halfToFloat } from '../reference/half-to-float.ts';
 
 export interface SafetensorsTensor {
   shape: number[];
@@ -54,13 +55,4 @@ const u32 = new Uint32Array(f32.buffer);
 function bf16ToFloat(bits: number): number {
   u32[0] = bits << 16;
   return f32[0]!;
-}
-
-function halfToFloat(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exp = (bits >> 10) & 0x1f;
-  const frac = bits & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }

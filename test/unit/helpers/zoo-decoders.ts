@@ -10,21 +10,13 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ortNode from 'onnxruntime-node';
+import { halfToFloat } from '../../../src/reference/half-to-float.ts';
+import { DTYPE_FILES, type ZooDtype } from './zoo-reference.ts';
+export { DTYPE_FILES, type ZooDtype };
+export { cosine, maxAbsDiff as maxAbs } from './vector-metrics.ts';
 
 export const ZOO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'zoo');
 
-/** transformers.js' file per dtype (src/models/onnx-files.ts names the same). */
-export const DTYPE_FILES = {
-  fp32: 'model.onnx',
-  fp16: 'model_fp16.onnx',
-  q8: 'model_quantized.onnx',
-  int8: 'model_int8.onnx',
-  uint8: 'model_uint8.onnx',
-  q4: 'model_q4.onnx',
-  q4f16: 'model_q4f16.onnx',
-  bnb4: 'model_bnb4.onnx',
-} as const;
-export type ZooDtype = keyof typeof DTYPE_FILES;
 
 export function zooHas(model: string): boolean {
   return existsSync(join(ZOO, model, 'reference.json'));
@@ -130,35 +122,9 @@ export async function runDecoder(
   return { data, dims: out.dims, last };
 }
 
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >>> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 0x1f) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
-
 export function normalize(v: ArrayLike<number>): Float64Array {
   const out = Float64Array.from(v as ArrayLike<number>);
   const n = Math.hypot(...out);
   return out.map((x) => x / n);
 }
 
-export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return d / Math.sqrt(na * nb);
-}
-
-export function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
