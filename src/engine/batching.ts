@@ -2,7 +2,8 @@
  * Length-sorted batching: texts sorted by token count and cut into batches, so a batch pads its
  * texts to a length close to their own, and results are put back in input order afterwards.
  */
-import { quantizesActivationsPerRun } from '../models/dynamic-quantization.ts';
+import { hasGroupQueryAttention, quantizesActivationsPerRun } from '../models/batch-sensitivity.ts';
+import type { PaddingSide } from '../models/types.ts';
 
 export interface BatchLimits {
   /** most texts in one batch */
@@ -22,22 +23,40 @@ export const DEFAULT_LIMITS: BatchLimits = { maxBatchSize: 32, maxBatchTokens: 8
 export interface BatchingInfo {
   maxBatchSize: number;
   reason?: string;
+  /** true where no call may batch more (a left-padded GroupQueryAttention graph) */
+  fixed?: boolean;
 }
 
 /**
- * The limits a model runs with: the caller's over the defaults, and one text per batch for a graph
- * that quantizes its activations per run (dynamic int8), unless the caller set maxBatchSize: there
- * a text's result would depend on the texts batched with it (src/models/dynamic-quantization.ts).
+ * The limits a model runs with: the caller's over the defaults, and one text per batch where
+ * batching would change a text's result:
+ *   - a graph that quantizes its activations per run (dynamic int8: one scale over the batch),
+ *     unless the caller set maxBatchSize (src/models/batch-sensitivity.ts);
+ *   - a GroupQueryAttention graph fed left padding, which that op cannot take (it assumes right
+ *     padding); there a caller's maxBatchSize above 1 is a RangeError, so a left-padded batch can
+ *     never reach it. A batch of one has no padding, so each text gets its own right answer.
  *
  * @example
- * modelLimits(q8Bytes, undefined); // { limits: { maxBatchSize: 1, ... }, batching: { maxBatchSize: 1, reason: '...' } }
+ * modelLimits(q8Bytes, undefined, 'right'); // { limits: { maxBatchSize: 1, ... }, batching: { maxBatchSize: 1, reason: '...' } }
  */
-export function modelLimits(onnx: Uint8Array, asked: Partial<BatchLimits> | undefined): { limits: BatchLimits; batching: BatchingInfo } {
+export function modelLimits(onnx: Uint8Array, asked: Partial<BatchLimits> | undefined, paddingSide: PaddingSide): { limits: BatchLimits; batching: BatchingInfo } {
   const limits = { ...DEFAULT_LIMITS, ...asked };
+  if (paddingSide === 'left' && hasGroupQueryAttention(onnx)) {
+    if (asked?.maxBatchSize !== undefined && asked.maxBatchSize > 1) {
+      throw new RangeError(
+        `limits.maxBatchSize ${asked.maxBatchSize} cannot be used with this model: its graph uses GroupQueryAttention, which needs right padding, ` +
+          "and the model is left-padded; leave maxBatchSize out (one text per batch) or pass overrides: { paddingSide: 'right' } if the model allows it",
+      );
+    }
+    const reason =
+      'one text per batch: this graph uses GroupQueryAttention, which assumes right padding, and the model is left-padded ' +
+      '(a left-padded batch would give its shorter rows wrong results)';
+    return { limits: { ...limits, maxBatchSize: 1 }, batching: { maxBatchSize: 1, reason, fixed: true } };
+  }
   if (asked?.maxBatchSize === undefined && quantizesActivationsPerRun(onnx)) {
     const reason =
       'one text per batch: this file quantizes activations per run (DynamicQuantizeLinear, one scale over the whole batch), ' +
-      'so batching would make a text\'s result depend on its neighbours; pass limits.maxBatchSize to batch anyway';
+      "so batching would make a text's result depend on its neighbours; pass limits.maxBatchSize to batch anyway";
     return { limits: { ...limits, maxBatchSize: 1 }, batching: { maxBatchSize: 1, reason } };
   }
   return { limits, batching: { maxBatchSize: limits.maxBatchSize } };

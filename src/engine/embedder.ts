@@ -132,7 +132,7 @@ export async function createEmbedderEngine(opts: EmbedderEngineOptions): Promise
   const checked = await selfCheckAtLoad(model, onDevice, opts.selfCheck, opts.signal);
   for (const w of [cpuNodes, checked.warning]) if (w) opts.onProgress?.(w);
   const device = { ...choice, reason: checked.deviceReason ?? choice.reason };
-  const { limits, batching } = modelLimits(model.onnx, opts.limits);
+  const { limits, batching } = modelLimits(model.onnx, opts.limits, model.spec.paddingSide);
   return new Embedder(model, checked.runtime, device, limits, load, { selfCheck: checked.info, batching, ...(loadStats ? { cache: loadStats } : {}) });
 }
 

@@ -151,7 +151,7 @@ export async function createRerankerEngine(opts: RerankerEngineOptions): Promise
   const runtime = await buildRuntime(model, rs, choice.backend, head);
   const warning = cpuNodesWarning(runtime.session.cpuNodes);
   if (warning) opts.onProgress?.(warning);
-  const { limits, batching } = modelLimits(model.onnx, opts.limits);
+  const { limits, batching } = modelLimits(model.onnx, opts.limits, rs.paddingSide);
   return new Reranker(model, rs, runtime, choice, limits, batching, head, load, loadStats);
 }
 
@@ -278,6 +278,7 @@ class Reranker implements RerankerEngine {
     checkRerankArgs(query, documents);
     if (o.instruction !== undefined && typeof o.instruction !== 'string') throw new TypeError('instruction must be a string');
     const batchSize = checkBatchSize(o.batchSize);
+    if (batchSize && batchSize > 1 && this.info.batching.fixed) throw new RangeError(`batchSize ${batchSize} cannot be used with this model: ${this.info.batching.reason}`);
     o.signal?.throwIfAborted();
     if (documents.length === 0) return { scores: new Float32Array(0), truncated: [], tokens: [] };
 

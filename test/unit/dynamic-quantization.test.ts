@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmbedder } from '../../src/index.ts';
-import { quantizesActivationsPerRun } from '../../src/models/dynamic-quantization.ts';
+import { quantizesActivationsPerRun } from '../../src/models/batch-sensitivity.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, type TestServer } from './helpers/model-folders.ts';

@@ -56,6 +56,9 @@ export async function serveZoo(): Promise<ZooServer> {
       },
     );
   });
+  // Node's fetch (undici) reuses idle keep-alive sockets; the server's default 5 s keepAliveTimeout can close
+  // one just as a request goes out on it (ECONNRESET), between two loads that sit seconds apart.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

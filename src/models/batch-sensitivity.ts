@@ -1,4 +1,6 @@
 /**
+ * What in a graph makes a text's result depend on how it is batched.
+ *
  * Dynamic int8 quantization (transformers.js' model_quantized / model_int8 / model_uint8:
  * DynamicQuantizeLinear before each MatMulInteger) computes ONE activation scale and zero point
  * over the whole input tensor of a run, padding rows included. So in such a file a text's vector
@@ -7,6 +9,19 @@
  * per batch, so a text's vector is the one it gets alone, whatever else is in the call.
  */
 import { readNodes } from './onnx-graph.ts';
+
+/**
+ * Whether the graph fuses attention into com.microsoft GroupQueryAttention (onnxruntime-genai's
+ * builder, and onnx-community's Qwen3-Reranker-0.6B-ONNX). That op takes each row's length from the
+ * attention mask and assumes RIGHT padding: a left-padded batch gives its shorter rows wrong results
+ * without an error (measured on a GQA Qwen3 reranker: scores off by up to 0.77 in a batch of 6).
+ *
+ * @example
+ * hasGroupQueryAttention(gqaRerankerBytes); // true
+ */
+export function hasGroupQueryAttention(onnx: Uint8Array): boolean {
+  return readNodes(onnx).nodes.some((n) => n.opType === 'GroupQueryAttention' && n.domain === 'com.microsoft');
+}
 
 /**
  * Whether the graph quantizes its activations at run time (a DynamicQuantizeLinear node).
