@@ -2,7 +2,7 @@
  * Length-sorted batching: texts sorted by token count and cut into batches, so a batch pads its
  * texts to a length close to their own, and results are put back in input order afterwards.
  */
-import { hasGroupQueryAttention, quantizesActivationsPerRun } from '../models/batch-sensitivity.ts';
+import { batchSensitivity } from '../models/batch-sensitivity.ts';
 import type { PaddingSide } from '../models/types.ts';
 
 export interface BatchLimits {
@@ -41,7 +41,8 @@ export interface BatchingInfo {
  */
 export function modelLimits(onnx: Uint8Array, asked: Partial<BatchLimits> | undefined, paddingSide: PaddingSide): { limits: BatchLimits; batching: BatchingInfo } {
   const limits = { ...DEFAULT_LIMITS, ...asked };
-  if (paddingSide === 'left' && hasGroupQueryAttention(onnx)) {
+  const graph = batchSensitivity(onnx);
+  if (paddingSide === 'left' && graph.groupQueryAttention) {
     if (asked?.maxBatchSize !== undefined && asked.maxBatchSize > 1) {
       throw new RangeError(
         `limits.maxBatchSize ${asked.maxBatchSize} cannot be used with this model: its graph uses GroupQueryAttention, which needs right padding, ` +
@@ -53,7 +54,7 @@ export function modelLimits(onnx: Uint8Array, asked: Partial<BatchLimits> | unde
       '(a left-padded batch would give its shorter rows wrong results)';
     return { limits: { ...limits, maxBatchSize: 1 }, batching: { maxBatchSize: 1, reason, fixed: true } };
   }
-  if (asked?.maxBatchSize === undefined && quantizesActivationsPerRun(onnx)) {
+  if (asked?.maxBatchSize === undefined && graph.dynamicQuantization) {
     const reason =
       'one text per batch: this file quantizes activations per run (DynamicQuantizeLinear, one scale over the whole batch), ' +
       "so batching would make a text's result depend on its neighbours; pass limits.maxBatchSize to batch anyway";

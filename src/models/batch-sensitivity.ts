@@ -10,25 +10,27 @@
  */
 import { readNodes } from './onnx-graph.ts';
 
-/**
- * Whether the graph fuses attention into com.microsoft GroupQueryAttention (onnxruntime-genai's
- * builder, and onnx-community's Qwen3-Reranker-0.6B-ONNX). That op takes each row's length from the
- * attention mask and assumes RIGHT padding: a left-padded batch gives its shorter rows wrong results
- * without an error (measured on a GQA Qwen3 reranker: scores off by up to 0.77 in a batch of 6).
- *
- * @example
- * hasGroupQueryAttention(gqaRerankerBytes); // true
- */
-export function hasGroupQueryAttention(onnx: Uint8Array): boolean {
-  return readNodes(onnx).nodes.some((n) => n.opType === 'GroupQueryAttention' && n.domain === 'com.microsoft');
+/** What in a graph makes batching change a text's result, read in one pass over its nodes. */
+export interface BatchSensitivity {
+  /**
+   * com.microsoft GroupQueryAttention (onnxruntime-genai's builder, onnx-community's
+   * Qwen3-Reranker-0.6B-ONNX). That op takes each row's length from the attention mask and assumes
+   * RIGHT padding: a left-padded batch gives its shorter rows wrong results without an error
+   * (measured on a GQA Qwen3 reranker: scores off by up to 0.77 in a batch of 6).
+   */
+  groupQueryAttention: boolean;
+  /** a DynamicQuantizeLinear node: activations quantized at run time, one scale per run */
+  dynamicQuantization: boolean;
 }
 
 /**
- * Whether the graph quantizes its activations at run time (a DynamicQuantizeLinear node).
- *
  * @example
- * quantizesActivationsPerRun(q8Bytes); // true
+ * batchSensitivity(q8Bytes); // { groupQueryAttention: false, dynamicQuantization: true }
  */
-export function quantizesActivationsPerRun(onnx: Uint8Array): boolean {
-  return readNodes(onnx).nodes.some((n) => n.opType === 'DynamicQuantizeLinear' && (n.domain === '' || n.domain === 'ai.onnx'));
+export function batchSensitivity(onnx: Uint8Array): BatchSensitivity {
+  const { nodes } = readNodes(onnx);
+  return {
+    groupQueryAttention: nodes.some((n) => n.opType === 'GroupQueryAttention' && n.domain === 'com.microsoft'),
+    dynamicQuantization: nodes.some((n) => n.opType === 'DynamicQuantizeLinear' && (n.domain === '' || n.domain === 'ai.onnx')),
+  };
 }

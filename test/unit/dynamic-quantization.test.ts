@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmbedder } from '../../src/index.ts';
-import { quantizesActivationsPerRun } from '../../src/models/batch-sensitivity.ts';
+import { batchSensitivity } from '../../src/models/batch-sensitivity.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, type TestServer } from './helpers/model-folders.ts';
@@ -32,11 +32,11 @@ const maxDiff = (a: Float32Array[], b: Float32Array[]) => Math.max(...a.map((v, 
 
 describe('dynamically quantized files run one text per batch', () => {
   it('finds DynamicQuantizeLinear in the q8 file and not in the fp32 or q4 ones', () => {
-    const file = (f: string) => new Uint8Array(readFileSync(join(ZOO, MODEL, 'onnx', f)));
-    expect(quantizesActivationsPerRun(file('model_quantized.onnx'))).toBe(true);
-    expect(quantizesActivationsPerRun(file('model_uint8.onnx'))).toBe(true);
-    expect(quantizesActivationsPerRun(file('model.onnx'))).toBe(false);
-    expect(quantizesActivationsPerRun(file('model_q4.onnx'))).toBe(false);
+    const dynamic = (f: string) => batchSensitivity(new Uint8Array(readFileSync(join(ZOO, MODEL, 'onnx', f)))).dynamicQuantization;
+    expect(dynamic('model_quantized.onnx')).toBe(true);
+    expect(dynamic('model_uint8.onnx')).toBe(true);
+    expect(dynamic('model.onnx')).toBe(false);
+    expect(dynamic('model_q4.onnx')).toBe(false);
   });
 
   it('q8: a mixed-length call equals each text alone, and info says why; forcing batches shows the dependence it avoids', async () => {
