@@ -2,7 +2,7 @@
  * Length-sorted batching: texts sorted by token count and cut into batches, so a batch pads its
  * texts to a length close to their own, and results are put back in input order afterwards.
  */
-import { batchSensitivity } from '../models/batch-sensitivity.ts';
+import type { BatchSensitivity } from '../models/batch-sensitivity.ts';
 import type { PaddingSide } from '../models/types.ts';
 
 export interface BatchLimits {
@@ -23,37 +23,26 @@ export const DEFAULT_LIMITS: BatchLimits = { maxBatchSize: 32, maxBatchTokens: 8
 export interface BatchingInfo {
   maxBatchSize: number;
   reason?: string;
-  /** true where no call may batch more (a left-padded GroupQueryAttention graph) */
-  fixed?: boolean;
 }
 
 /**
  * The limits a model runs with: the caller's over the defaults, and one text per batch where
- * batching would change a text's result:
- *   - a graph that quantizes its activations per run (dynamic int8: one scale over the batch),
- *     unless the caller set maxBatchSize (src/models/batch-sensitivity.ts);
- *   - a GroupQueryAttention graph fed left padding, which that op cannot take (it assumes right
- *     padding); there a caller's maxBatchSize above 1 is a RangeError, so a left-padded batch can
- *     never reach it. A batch of one has no padding, so each text gets its own right answer.
+ * batching would change a text's result: a graph that quantizes its activations per run (dynamic
+ * int8: one scale over the batch), unless the caller set maxBatchSize
+ * (src/models/batch-sensitivity.ts).
+ *
+ * A GroupQueryAttention graph batches freely: the loader makes it right-padded, which that op
+ * assumes (src/models/folder.ts). That it never meets left padding is checked here too, since a
+ * left-padded batch would be wrong without an error.
  *
  * @example
- * modelLimits(q8Bytes, undefined, 'right'); // { limits: { maxBatchSize: 1, ... }, batching: { maxBatchSize: 1, reason: '...' } }
+ * modelLimits(spec.graph, undefined, 'right'); // q8: { limits: { maxBatchSize: 1, ... }, batching: { maxBatchSize: 1, reason: '...' } }
  */
-export function modelLimits(onnx: Uint8Array, asked: Partial<BatchLimits> | undefined, paddingSide: PaddingSide): { limits: BatchLimits; batching: BatchingInfo } {
-  const limits = { ...DEFAULT_LIMITS, ...asked };
-  const graph = batchSensitivity(onnx);
-  if (paddingSide === 'left' && graph.groupQueryAttention) {
-    if (asked?.maxBatchSize !== undefined && asked.maxBatchSize > 1) {
-      throw new RangeError(
-        `limits.maxBatchSize ${asked.maxBatchSize} cannot be used with this model: its graph uses GroupQueryAttention, which needs right padding, ` +
-          "and the model is left-padded; leave maxBatchSize out (one text per batch) or pass overrides: { paddingSide: 'right' } if the model allows it",
-      );
-    }
-    const reason =
-      'one text per batch: this graph uses GroupQueryAttention, which assumes right padding, and the model is left-padded ' +
-      '(a left-padded batch would give its shorter rows wrong results)';
-    return { limits: { ...limits, maxBatchSize: 1 }, batching: { maxBatchSize: 1, reason, fixed: true } };
+export function modelLimits(graph: BatchSensitivity, asked: Partial<BatchLimits> | undefined, paddingSide: PaddingSide): { limits: BatchLimits; batching: BatchingInfo } {
+  if (graph.groupQueryAttention && paddingSide === 'left') {
+    throw new Error('internal: a GroupQueryAttention graph reached the engine left-padded (the loader right-pads it)');
   }
+  const limits = { ...DEFAULT_LIMITS, ...asked };
   if (asked?.maxBatchSize === undefined && graph.dynamicQuantization) {
     const reason =
       'one text per batch: this file quantizes activations per run (DynamicQuantizeLinear, one scale over the whole batch), ' +

@@ -82,6 +82,8 @@ export interface EmbedderInfo {
   normalize: boolean;
   maxTokens: number;
   paddingSide: ModelSpec['paddingSide'];
+  /** why paddingSide differs from what the tokenizer says (a GroupQueryAttention graph is right-padded) */
+  paddingReason?: string;
   dtype: Dtype;
   prompts: ModelSpec['prompts'];
   /** where this load's files came from (the weight cache); absent when the cache is off */
@@ -132,7 +134,7 @@ export async function createEmbedderEngine(opts: EmbedderEngineOptions): Promise
   const checked = await selfCheckAtLoad(model, onDevice, opts.selfCheck, opts.signal);
   for (const w of [cpuNodes, checked.warning]) if (w) opts.onProgress?.(w);
   const device = { ...choice, reason: checked.deviceReason ?? choice.reason };
-  const { limits, batching } = modelLimits(model.onnx, opts.limits, model.spec.paddingSide);
+  const { limits, batching } = modelLimits(model.spec.graph, opts.limits, model.spec.paddingSide);
   return new Embedder(model, checked.runtime, device, limits, load, { selfCheck: checked.info, batching, ...(loadStats ? { cache: loadStats } : {}) });
 }
 
@@ -195,6 +197,7 @@ class Embedder implements EmbedderEngine {
       normalize: spec.normalize,
       maxTokens: spec.maxTokens,
       paddingSide: spec.paddingSide,
+      ...(spec.paddingReason ? { paddingReason: spec.paddingReason } : {}),
       dtype: spec.dtype,
       prompts: spec.prompts,
       ...loadInfo,

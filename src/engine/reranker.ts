@@ -85,6 +85,8 @@ export interface RerankerInfo {
   /** most tokens per (query, document) pair, template included */
   maxTokens: number;
   paddingSide: 'left' | 'right';
+  /** why paddingSide is not the template's left (a GroupQueryAttention graph is right-padded) */
+  paddingReason?: string;
   /**
    * 'pruned': the graph computes the yes/no logits at the last position only; 'full-logits': the
    * export's head could not be edited (see headReason) and [B, T, vocab] logits are computed;
@@ -151,7 +153,7 @@ export async function createRerankerEngine(opts: RerankerEngineOptions): Promise
   const runtime = await buildRuntime(model, rs, choice.backend, head);
   const warning = cpuNodesWarning(runtime.session.cpuNodes);
   if (warning) opts.onProgress?.(warning);
-  const { limits, batching } = modelLimits(model.onnx, opts.limits, rs.paddingSide);
+  const { limits, batching } = modelLimits(model.spec.graph, opts.limits, rs.paddingSide);
   return new Reranker(model, rs, runtime, choice, limits, batching, head, load, loadStats);
 }
 
@@ -170,7 +172,11 @@ async function buildRuntime(model: LoadedModel, rs: RerankerSpec, backend: Backe
   let headReason: string | undefined;
   if (rs.kind === 'yes-no' && mode !== 'full-logits') {
     try {
-      const edit = pruneLmHead(model.onnx, { rows: [rs.yes!.id, rs.no!.id], externalData: model.externalData });
+      // Left-padded: every row's last real token is at T-1, so the head reads that position only;
+      // right-padded: the head keeps every position (2 logits each) and the score kernel reads
+      // each row's last real token by the mask.
+      const positions = rs.paddingSide === 'left' ? 'last' : 'all';
+      const edit = pruneLmHead(model.onnx, { rows: [rs.yes!.id, rs.no!.id], externalData: model.externalData, positions });
       session = await createModelSession({ ...model, onnx: edit.onnx }, backend);
       await probePruned(session, model);
       head = 'pruned';
@@ -241,6 +247,7 @@ class Reranker implements RerankerEngine {
       dtype: spec.dtype,
       maxTokens: rs.maxTokens,
       paddingSide: rs.paddingSide,
+      ...(rs.paddingSide !== 'left' && rs.kind === 'yes-no' && spec.paddingReason ? { paddingReason: spec.paddingReason } : {}),
       head: runtime.head,
       ...(runtime.headReason ? { headReason: runtime.headReason } : {}),
       scoring: rs.kind === 'yes-no' ? 'softmax(yes, no)' : rs.labels === 2 ? 'softmax' : 'sigmoid',
@@ -278,7 +285,6 @@ class Reranker implements RerankerEngine {
     checkRerankArgs(query, documents);
     if (o.instruction !== undefined && typeof o.instruction !== 'string') throw new TypeError('instruction must be a string');
     const batchSize = checkBatchSize(o.batchSize);
-    if (batchSize && batchSize > 1 && this.info.batching.fixed) throw new RangeError(`batchSize ${batchSize} cannot be used with this model: ${this.info.batching.reason}`);
     o.signal?.throwIfAborted();
     if (documents.length === 0) return { scores: new Float32Array(0), truncated: [], tokens: [] };
 

@@ -6,6 +6,7 @@
 import { DtypeNotFoundError, ModelFileIsHtmlError, ModelFileNotFoundError, ModelLoadError } from '../errors.ts';
 import { describeDtypes, dtypesInFolder } from './dtype-probe.ts';
 import { fetchFile as defaultFetchFile } from './fetch-file.ts';
+import { batchSensitivity, type BatchSensitivity } from './batch-sensitivity.ts';
 import { assertOnnxBytes, parseJsonFile } from './file-checks.ts';
 import { DTYPES, dtypeFromConfig, externalDataFromConfig, externalDataLocations, isDtype, onnxFileFor } from './onnx-files.ts';
 import type { ModelPreset } from './presets.ts';
@@ -14,7 +15,7 @@ import { readSafetensors } from './safetensors.ts';
 import { resolveSource } from './source.ts';
 import { resolveSpecFacts, type FolderFiles, type ModelOverrides } from './spec.ts';
 import { createTextTokenizer } from './tokenizer.ts';
-import type { Dtype, FetchFile, LatentAttentionSpec, LoadedModel, ModelSpec, TextTokenizer } from './types.ts';
+import type { Dtype, FetchFile, LatentAttentionSpec, LoadedModel, ModelSpec, PaddingSide, TextTokenizer } from './types.ts';
 
 export type { LoadProgress, DownloadProgress, OverallProgress } from './progress.ts';
 
@@ -104,11 +105,14 @@ export async function loadModel(idOrUrl: string, options: LoadModelOptions = {})
   try {
     const { dtype, onnxFile, onnx, externalData } = await fetchOnnx(baseUrl, config, preset, options.dtype, options.dtypeOrder, read, tracker, wantsLatent, weights.signal);
     const latentBytes = await latentP;
+    const graph = batchSensitivity(onnx);
     const spec: ModelSpec = {
       id: idOrUrl,
       baseUrl,
       config,
       ...facts,
+      ...graphPadding(graph, facts.paddingSide, options.paddingSide, fileUrl(baseUrl, onnxFile)),
+      graph,
       onnxFile,
       externalDataFiles: externalData.map((d) => d.path),
       dtype,
@@ -136,6 +140,29 @@ function failTogether(outer: AbortSignal | undefined) {
       controller.abort();
     },
     firstError: () => first?.error,
+  };
+}
+
+/**
+ * The padding side the loaded graph can take. com.microsoft GroupQueryAttention (onnxruntime's
+ * fused attention: onnxruntime-genai's builder, onnx-community's Qwen3-Reranker-0.6B-ONNX) reads
+ * each row's length from the attention mask and assumes RIGHT padding: fed a left-padded batch it
+ * gives the shorter rows wrong results, silently (0.77 off in a batch of 6 on a GQA Qwen3
+ * reranker). So such a graph is always right-padded, whatever its tokenizer_config says; every
+ * consumer picks each row's last real token by the mask (last-token pooling, the yes/no score).
+ * Asking for left padding on it is an error rather than a wrong answer.
+ */
+function graphPadding(graph: BatchSensitivity, fromFiles: PaddingSide, asked: PaddingSide | undefined, url: string): { paddingSide: PaddingSide; paddingReason?: string } {
+  if (!graph.groupQueryAttention || fromFiles === 'right') return { paddingSide: fromFiles };
+  if (asked === 'left') {
+    throw new RangeError(
+      `paddingSide 'left' cannot be used with ${url}: its graph uses GroupQueryAttention, which needs right padding ` +
+        "(a left-padded batch gives its shorter rows wrong results); leave paddingSide out and the model runs right-padded.",
+    );
+  }
+  return {
+    paddingSide: 'right',
+    paddingReason: 'right padding, though the tokenizer says left: this graph uses GroupQueryAttention, which assumes right padding; each row is read at its own last real token',
   };
 }
 

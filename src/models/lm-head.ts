@@ -7,7 +7,11 @@
  *   before:  hidden [B,T,H] ─(Reshape)─ head(W [V,H] or [H,V]) ─(Reshape/Cast/…)─▶ logits [B,T,V]
  *   after:   hidden [B,T,H] ─ Slice(T-1:T) ─ head(W' = the kept rows) ─(Cast/…)─▶ logits [B,1,k]
  *
- * With left padding position T-1 is every row's last real token. The heads understood: MatMul
+ * With left padding position T-1 is every row's last real token. A right-padded model (a
+ * GroupQueryAttention graph, which cannot take left padding) has its last real tokens at
+ * different positions, so there the edit keeps every position (`positions: 'all'`: logits
+ * [B,T,k], k = 2 values a token, H·k multiply-adds) and the score kernel picks each row's last
+ * real token by the attention mask, as it does for full logits. The heads understood: MatMul
  * (weight [H,V], or a Transpose of a tied [V,H] embedding), Gemm (transB 0/1, optional bias),
  * com.microsoft MatMulNBits (4-bit exports: rows of B, scales, zero points) and MatMulInteger
  * (dynamic int8 exports). Between the head and the output: Reshape / Identity (dropped), Cast and
@@ -27,6 +31,11 @@ export interface LmHeadEditOptions {
   externalData?: readonly { path: string; data: Uint8Array }[];
   /** graph outputs to drop as well (default: present.* — the KV cache a scorer never reads) */
   dropOutputs?: (name: string) => boolean;
+  /**
+   * 'last' (default): the logits at position T-1 only, [B,1,k] — every row's last real token
+   * under left padding; 'all': at every position, [B,T,k], for right padding.
+   */
+  positions?: 'last' | 'all';
 }
 
 export interface LmHeadEdit {
@@ -61,7 +70,7 @@ interface Step {
 
 /**
  * Rewrites the model so that `output` is [B, 1, rows.length]: the logits of the kept rows at the
- * last position.
+ * last position ([B, T, rows.length], every position, with `positions: 'all'`).
  *
  * @example
  * const edit = pruneLmHead(model.onnx, { rows: [9693, 2152] });
@@ -148,12 +157,17 @@ export function pruneLmHead(onnx: Uint8Array, opts: LmHeadEditOptions): LmHeadEd
   const reshape = producer.get(data);
   // The fixture's head reads Reshape(hidden, [-1, H]): slice the [B,T,H] tensor before it.
   const hidden = reshape !== undefined && nodeAt(reshape).opType === 'Reshape' ? nodeAt(reshape).inputs[0]! : data;
-  const sliced = `${PREFIX}/last_position`;
-  const headNodes: OnnxNode[] = [
-    node('Slice', [hidden, i64(`${PREFIX}/starts`, [-1n]), i64(`${PREFIX}/ends`, [INT64_MAX]), i64(`${PREFIX}/axes`, [1n])], [sliced]),
-  ];
+  const allPositions = opts.positions === 'all';
+  const sliced = allPositions ? hidden : `${PREFIX}/last_position`;
+  const headNodes: OnnxNode[] = allPositions
+    ? []
+    : [node('Slice', [hidden, i64(`${PREFIX}/starts`, [-1n]), i64(`${PREFIX}/ends`, [INT64_MAX]), i64(`${PREFIX}/axes`, [1n])], [sliced])];
   const ext = (t: OnnxTensor) => tensorBytes(t, external);
   const headOut = found.chain.length ? `${PREFIX}/head` : outputName;
+  // The head's activation input and what it was made from (a dynamic int8 head reads
+  // DynamicQuantizeLinear(hidden)): an operand computed from these is per-run, never per-vocabulary.
+  const activations = new Set([data, hidden]);
+  if (reshape !== undefined && nodeAt(reshape).opType === 'DynamicQuantizeLinear') activations.add(nodeAt(reshape).inputs[0]!);
   buildHead(headNode, weight, rows, sliced, headOut, consts, ext, addInit, headNodes);
 
   const replicas = new Map<number, OnnxNode[]>();
@@ -172,7 +186,7 @@ export function pruneLmHead(onnx: Uint8Array, opts: LmHeadEditOptions): LmHeadEd
     inputs[step.data] = current;
     if (BINARY.has(n.opType)) {
       const k2 = 1 - step.data;
-      inputs[k2] = sliceOperand(n.inputs[k2]!, V, rows, consts, producer, nodeAt, ext, addInit, `${PREFIX}/operand_${k}`);
+      inputs[k2] = sliceOperand(n.inputs[k2]!, V, rows, { consts, producer, nodeAt, activations }, ext, addInit, `${PREFIX}/operand_${k}`);
     }
     replicas.set(step.entry, [{ ...n, name: `${PREFIX}/${n.opType}_${k}`, inputs, outputs: [out] }]);
     current = out;
@@ -183,7 +197,8 @@ export function pruneLmHead(onnx: Uint8Array, opts: LmHeadEditOptions): LmHeadEd
   const droppedOutputs: string[] = [];
   const keptOutputs = new Set<string>();
   const dims0 = declared.dims?.[0] ?? 'batch_size';
-  const newOutput = encodeValueInfo({ name: outputName, elemType: declared.elemType ?? DT.FLOAT, dims: [dims0, 1, rows.length] });
+  const dims1 = allPositions ? (declared.dims?.[1] ?? 'sequence_length') : 1;
+  const newOutput = encodeValueInfo({ name: outputName, elemType: declared.elemType ?? DT.FLOAT, dims: [dims0, dims1, rows.length] });
   for (const e of entries) {
     if (e.kind !== 'output') continue;
     if (e.info.name !== outputName && drop(e.info.name)) droppedOutputs.push(e.info.name);
@@ -377,18 +392,27 @@ function count(t: OnnxTensor): number {
   return t.dims.reduce((a, b) => a * b, 1);
 }
 
+/** What the operand walk needs of the graph. */
+interface GraphLookup {
+  consts: ReadonlyMap<string, OnnxTensor>;
+  producer: ReadonlyMap<string, number>;
+  nodeAt: Lookup;
+  /** the head's activation input and its sources: the walk stops there (per run, not per vocabulary row) */
+  activations: ReadonlySet<string>;
+}
+
 /**
  * The other operand of an elementwise op after the head: a [V] (or [1,…,1,V]) constant is cut to
  * the kept rows; a scalar, or a value computed from no vocabulary-sized constant (the dynamic
- * int8 export's activation scale), stays as it is; anything else is beyond this edit.
+ * int8 export's activation scale × weight scale), stays as it is; anything else is beyond this
+ * edit. The walk back from a computed operand stops at the head's activations: what they were
+ * computed from (the whole network, its embedding table and rotary caches) is not the operand's.
  */
 function sliceOperand(
   name: string,
   V: number,
   rows: readonly number[],
-  consts: ReadonlyMap<string, OnnxTensor>,
-  producer: ReadonlyMap<string, number>,
-  nodeAt: Lookup,
+  { consts, producer, nodeAt, activations }: GraphLookup,
   bytesOf: (t: OnnxTensor) => Uint8Array,
   addInit: AddInit,
   newName: string,
@@ -409,10 +433,10 @@ function sliceOperand(
   const stack = [name];
   while (stack.length) {
     const v = stack.pop()!;
-    if (seen.has(v) || seen.size > 200) continue;
+    if (seen.has(v) || activations.has(v)) continue;
     seen.add(v);
     const c = consts.get(v);
-    if (c && count(c) >= V) throw new HeadEditUnsupported(`an op after the head reads ${name}, computed from the vocabulary-sized ${v}`);
+    if (c && c.dims.includes(V)) throw new HeadEditUnsupported(`an op after the head reads ${name}, computed from the vocabulary-sized ${v}`);
     const p = producer.get(v);
     if (p !== undefined) stack.push(...nodeAt(p).inputs.filter(Boolean));
   }

@@ -95,7 +95,8 @@ export function rerankerSpec(model: Model, o: RerankerOverrides = {}, presetName
     return {
       kind,
       maxTokens: spec.maxTokens,
-      paddingSide: 'left',
+      // Left, so the pruned head reads position T-1 only; right where the graph needs it (GroupQueryAttention).
+      paddingSide: spec.graph.groupQueryAttention ? 'right' : 'left',
       template,
       defaultInstruction: o.defaultInstruction ?? DEFAULT_RERANK_INSTRUCTION,
       yes: answerToken(model, o.yesToken ?? 'yes', url),

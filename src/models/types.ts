@@ -3,6 +3,8 @@
  * sentence-transformers layout), a preset and the user's options, plus its tokenizer.
  */
 
+import type { BatchSensitivity } from './batch-sensitivity.ts';
+
 export type Pooling = 'mean' | 'cls' | 'last-token' | 'latent-attention';
 /**
  * Which ONNX file of a folder runs, by transformers.js' names: 'fp32' → onnx/model.onnx, 'fp16' →
@@ -43,6 +45,10 @@ export interface ModelSpec {
   /** the most tokens one input may have, special tokens included */
   maxTokens: number;
   paddingSide: PaddingSide;
+  /** why paddingSide is not what the folder's files say: the graph decided it (GroupQueryAttention needs right padding) */
+  paddingReason?: string;
+  /** what in the loaded graph makes batching change a result (src/models/batch-sensitivity.ts) */
+  graph: BatchSensitivity;
   /** text prepended per task (E5: 'query: ' / 'passage: '); may contain '{instruction}' */
   prompts: Partial<Record<Task, string>>;
   /** the instruction used when a prompt has '{instruction}' and the caller gave none */

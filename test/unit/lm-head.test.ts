@@ -1,6 +1,7 @@
 /**
  * The yes/no head edit (src/models/lm-head.ts) in onnxruntime-node: the edited graph's logits
- * [B, 1, 2] equal the full graph's logits at position T-1 for the kept rows, for the
+ * [B, 1, 2] equal the full graph's logits at position T-1 for the kept rows (and, with positions
+ * 'all' for right-padded models, [B, T, 2] equal them at every position), for the
  * tiny-qwen3-reranker fixture (a tied Gemm head) and for small graphs with each head an export
  * may have (MatMul on [H,V], MatMul on a transposed tied embedding, Gemm with a bias, fp16,
  * com.microsoft MatMulNBits with and without zero points, dynamic-int8 MatMulInteger), and it
@@ -152,24 +153,39 @@ function model(nodes: NodeSpec[], inits: Tensor[], elem: 'float' | 'half' = 'flo
   ).finish();
 }
 
+/**
+ * Both edits against the full graph: positions 'last' gives [B, 1, 2] = the full logits' kept rows
+ * at T-1 (left padding); positions 'all' gives [B, T, 2] = the kept rows at every position (right
+ * padding: the score kernel then picks each row's last real token).
+ */
 async function expectPrunedMatches(bytes: Uint8Array, elem: 'float' | 'half' = 'float', tol = 1e-5): Promise<string> {
-  const edit = pruneLmHead(bytes, { rows: ROWS });
   const B = 3, T = 4;
   const x = floats(B * T * H, 7);
   const feed = elem === 'half' ? new ort.Tensor('float16', Uint16Array.from(x, toHalfBits), [B, T, H]) : new ort.Tensor('float32', x, [B, T, H]);
   const full = await ort.InferenceSession.create(bytes);
-  const small = await ort.InferenceSession.create(edit.onnx);
   const read = (t: ort.Tensor) => (t.type === 'float16' ? Array.from(t.data as Uint16Array, fromHalfBits) : Array.from(t.data as Float32Array));
   const a = read((await full.run({ hidden: feed }))['logits']!);
-  const out = (await small.run({ hidden: feed }))['logits']!;
-  expect(out.dims).toEqual([B, 1, 2]);
-  expect(small.outputMetadata[0]).toMatchObject({ shape: ['batch', 1, 2] });
-  const b = read(out);
-  for (let r = 0; r < B; r++) {
-    ROWS.forEach((row, k) => expect(Math.abs(b[r * 2 + k]! - a[(r * T + T - 1) * V + row]!), `row ${r} class ${row}`).toBeLessThanOrEqual(tol));
+  let headOp = '';
+  for (const positions of ['last', 'all'] as const) {
+    const edit = pruneLmHead(bytes, { rows: ROWS, positions });
+    headOp = edit.headOp;
+    const small = await ort.InferenceSession.create(edit.onnx);
+    const out = (await small.run({ hidden: feed }))['logits']!;
+    const kept = positions === 'last' ? [T - 1] : [0, 1, 2, 3];
+    expect(out.dims).toEqual([B, kept.length, 2]);
+    expect(small.outputMetadata[0]).toMatchObject({ shape: ['batch', positions === 'last' ? 1 : 'seq', 2] });
+    const b = read(out);
+    for (let r = 0; r < B; r++) {
+      kept.forEach((t, j) =>
+        ROWS.forEach((row, k) =>
+          expect(Math.abs(b[(r * kept.length + j) * 2 + k]! - a[(r * T + t) * V + row]!), `${positions}: row ${r} position ${t} class ${row}`).toBeLessThanOrEqual(tol),
+        ),
+      );
+    }
+    await small.release();
   }
-  await Promise.all([full.release(), small.release()]);
-  return edit.headOp;
+  await full.release();
+  return headOp;
 }
 
 describe('each kind of LM head an export may have', () => {
@@ -260,6 +276,27 @@ describe('each kind of LM head an export may have', () => {
     // Same quantization of the activations (the slice comes after it): the same numbers.
     expect(await expectPrunedMatches(bytes, 'float', 1e-6)).toBe('MatMulInteger');
   });
+
+  it('dynamic int8 whose activations were computed from a large constant (a rotary cache, an embedding table): not mistaken for a vocabulary operand', async () => {
+    // The combined scale reads DynamicQuantizeLinear's activation scale; walking back from it reaches
+    // the network below, here a [64, H] table (more values than V, as a GQA graph's [32768, 8] sin
+    // cache was for Qwen3's vocabulary). That is the activations' history, not a per-row operand.
+    const r = rng(12);
+    const Wq = Uint8Array.from({ length: H * V }, () => Math.floor(r() * 256));
+    const bytes = model(
+      [
+        { op: 'Gather', inputs: ['table', 'row'], outputs: ['bias'] },
+        { op: 'Add', inputs: ['hidden', 'bias'], outputs: ['h2'] },
+        { op: 'DynamicQuantizeLinear', inputs: ['h2'], outputs: ['q', 'q_scale', 'q_zp'] },
+        { op: 'MatMulInteger', inputs: ['q', 'Wq', 'q_zp', 'wzp'], outputs: ['acc'] },
+        { op: 'Cast', inputs: ['acc'], outputs: ['accf'], attrs: { to: DT.FLOAT } },
+        { op: 'Mul', inputs: ['q_scale', 'w_scale'], outputs: ['scale'] },
+        { op: 'Mul', inputs: ['accf', 'scale'], outputs: ['logits'] },
+      ],
+      [f32('table', [64, H], floats(64 * H, 13)), i64('row', [5]), u8('Wq', [H, V], Wq), u8('wzp', [], Uint8Array.of(128)), f32('w_scale', [], Float32Array.of(0.01))],
+    );
+    expect(await expectPrunedMatches(bytes, 'float', 1e-6)).toBe('MatMulInteger');
+  });
 });
 
 describe('where the head weight lies', () => {
@@ -325,5 +362,20 @@ describe('what the edit refuses (the engine then keeps the full logits)', () => 
       ['also'],
     );
     expect(() => pruneLmHead(shared, { rows: ROWS })).toThrow(/other readers/);
+  });
+
+  it('a per-vocabulary-row scale that is computed, not a constant it could cut', () => {
+    const r = rng(14);
+    const bytes = model(
+      [
+        { op: 'DynamicQuantizeLinear', inputs: ['hidden'], outputs: ['q', 'q_scale', 'q_zp'] },
+        { op: 'MatMulInteger', inputs: ['q', 'Wq', 'q_zp', 'wzp'], outputs: ['acc'] },
+        { op: 'Cast', inputs: ['acc'], outputs: ['accf'], attrs: { to: DT.FLOAT } },
+        { op: 'Mul', inputs: ['q_scale', 'w_scale'], outputs: ['scale'] },
+        { op: 'Mul', inputs: ['accf', 'scale'], outputs: ['logits'] },
+      ],
+      [u8('Wq', [H, V], Uint8Array.from({ length: H * V }, () => Math.floor(r() * 256))), u8('wzp', [], Uint8Array.of(128)), f32('w_scale', [V], floats(V, 15, 0.01))],
+    );
+    expect(() => pruneLmHead(bytes, { rows: ROWS })).toThrow(/computed from the vocabulary-sized w_scale/);
   });
 });
