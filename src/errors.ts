@@ -85,8 +85,9 @@ export class DtypeUnsupportedError extends WebGPUEmbedError {
 }
 
 /**
- * The self-check (`selfCheck: 'error'`) found the model's WebGPU result for a probe text far from
- * the wasm path's on the same ONNX file: `cosine` between the two, below `threshold`. The model
+ * The self-check (`selfCheck: 'error'`) found the model's WebGPU result for a probe far from the
+ * wasm path's on the same ONNX file: for an embedder `cosine` between the two vectors, below
+ * `threshold`; for a reranker `scoreDifference`, above `threshold`. The model
  * computes wrongly on this GPU (a broken kernel for its dtype, as transformers.js#1728 saw with
  * q4/q8 EmbeddingGemma). Load it with device 'wasm', another dtype, or selfCheck: 'fallback'.
  *
@@ -98,8 +99,11 @@ export class SelfCheckError extends WebGPUEmbedError {
   override name = 'SelfCheckError';
   constructor(
     message: string,
+    /** an embedder's: the cosine between the two paths' probe vectors */
     readonly cosine?: number,
     readonly threshold?: number,
+    /** a reranker's: |WebGPU score − wasm score| on the probe pair */
+    readonly scoreDifference?: number,
   ) {
     super(message);
   }

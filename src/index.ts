@@ -9,7 +9,7 @@ export { createEmbedder, embed, releaseSharedEmbedders } from './client/embedder
 export type { LoadOptions } from './client/options.ts';
 export type { CreateEmbedderOptions, EmbedOptions, Embedder, EmbedderStats, Embeddings } from './client/embedder.ts';
 export type { EmbedderInfo, EmbedProgress } from './engine/embedder.ts';
-export type { SelfCheckInfo, SelfCheckOption } from './engine/self-check.ts';
+export type { RerankSelfCheckInfo, SelfCheckInfo, SelfCheckOption } from './engine/self-check.ts';
 export type { LoadWarning } from './engine/warnings.ts';
 export type { CpuNode } from './runtime/webgpu-ops.ts';
 export { createReranker, rerank, releaseSharedRerankers } from './client/reranker.ts';

@@ -10,6 +10,7 @@ import { checkRerankArgs, checkTopK, rankByScore } from '../engine/rank.ts';
 import type { HeadMode, RerankBatchResult, RerankCallOptions, RerankerEngineOptions, RerankerInfo, RerankProgress } from '../engine/reranker.ts';
 import { DisposedError } from '../errors.ts';
 import type { RerankerOverrides } from '../models/rerank.ts';
+import type { SelfCheckOption } from '../engine/self-check.ts';
 import type { ModelOverrides } from '../models/spec.ts';
 import { engineLoadOptions, SharedInstances, splitOptions, type LoadOptions } from './options.ts';
 import { callWorker, engineWorker } from './worker.ts';
@@ -21,6 +22,13 @@ export interface CreateRerankerOptions extends LoadOptions {
   overrides?: ModelOverrides & RerankerOverrides;
   /** yes/no rerankers: 'auto' (default) computes only the yes/no logits at the last position where the export allows it */
   head?: HeadMode;
+  /**
+   * At load, score a probe pair on WebGPU and on the wasm path (the same ONNX file) and compare: more
+   * than 0.02 apart, the WebGPU result is wrong, and the reranker runs on wasm instead ('fallback'),
+   * throws a SelfCheckError ('error') or only warns ('warn'). Default: 'fallback' for a reduced
+   * dtype on WebGPU and for a GroupQueryAttention graph at any dtype; `info.selfCheck` says what happened.
+   */
+  selfCheck?: SelfCheckOption;
   onProgress?: (e: RerankProgress) => void;
 }
 
@@ -76,7 +84,7 @@ function toResults(r: RerankBatchResult, documents: readonly string[], topK: num
 const noResults = (): RerankResults => Object.assign([], { truncated: [], tokens: [] });
 
 function engineOptions(o: CreateRerankerOptions): Omit<RerankerEngineOptions, 'onProgress'> {
-  return engineLoadOptions(o, o.head ? { head: o.head } : {});
+  return engineLoadOptions(o, { ...(o.head ? { head: o.head } : {}), ...(o.selfCheck !== undefined ? { selfCheck: o.selfCheck } : {}) });
 }
 
 function callOptions(o: RerankOptions): Omit<RerankCallOptions, 'onProgress' | 'signal'> {
@@ -138,7 +146,7 @@ export async function createReranker(options: CreateRerankerOptions): Promise<Re
 }
 
 const shared = new SharedInstances<Reranker>();
-const LOAD_KEYS = ['model', 'preset', 'overrides', 'device', 'dtype', 'head', 'worker', 'wasmPaths', 'numThreads', 'limits', 'cache'] as const;
+const LOAD_KEYS = ['model', 'preset', 'overrides', 'device', 'dtype', 'head', 'selfCheck', 'worker', 'wasmPaths', 'numThreads', 'limits', 'cache'] as const;
 
 /**
  * Ranks documents by relevance to a query, loading the model on first use and keeping it for

@@ -60,6 +60,14 @@ describe('when the self-check runs', () => {
     expect(selfCheckPlan(undefined, 'webgpu', 'fp32')).toEqual({ skip: expect.stringMatching(/off by default for fp32/) as unknown });
   });
 
+  it('a GroupQueryAttention graph is checked by default at every dtype, fp32 included (its WebGPU kernel is wrong past 32 tokens here)', () => {
+    const gqa = { groupQueryAttention: true };
+    for (const dtype of ['fp32', 'fp16', 'q8', 'q4'] as const) expect(selfCheckPlan(undefined, 'webgpu', dtype, gqa)).toEqual({ mode: 'fallback' });
+    expect(selfCheckPlan(false, 'webgpu', 'fp32', gqa)).toEqual({ skip: 'selfCheck: false' });
+    expect(selfCheckPlan(undefined, 'wasm', 'fp32', gqa)).toEqual({ skip: 'the model runs on wasm, the path the check compares with' });
+    expect(selfCheckPlan(undefined, 'webgpu', 'fp32', { groupQueryAttention: false })).toEqual({ skip: expect.stringMatching(/off by default for fp32/) as unknown });
+  });
+
   it('an explicit action runs it for fp32 too; false never runs it; on wasm there is nothing to compare', () => {
     expect(selfCheckPlan('warn', 'webgpu', 'fp32')).toEqual({ mode: 'warn' });
     expect(selfCheckPlan('error', 'webgpu', 'q4')).toEqual({ mode: 'error' });

@@ -1,7 +1,7 @@
-// A user's app: one import of the packed library, nothing configured. The test calls
-// window.embedWith(...) once per model, device and dtype; the model folders are the app's own
-// static files under /models/ (Hugging Face layout).
-import { createEmbedder, DtypeUnsupportedError } from 'webgpu-embed';
+// A user's app: one import of the packed library, nothing configured. The tests call
+// window.embedWith(...) / window.rerankWith(...) once per model, device and dtype; the model
+// folders are the app's own static files under /models/ (Hugging Face layout).
+import { createEmbedder, createReranker, DtypeUnsupportedError } from 'webgpu-embed';
 
 /**
  * Embeds `items` ({ text, task }) in input order, in one call per task (or, with `alone`, one call
@@ -32,6 +32,32 @@ async function embedWith({ model, device, dtype, items, alone = false }) {
   }
 }
 
+/**
+ * Scores `documents` against `query` in one call of `batchSize` pairs a batch, then each document
+ * alone; with the reranker's info, or why the load failed.
+ */
+async function rerankWith({ model, device, dtype, query, documents, batchSize }) {
+  const t0 = performance.now();
+  let reranker;
+  try {
+    reranker = await createReranker({ model: new URL(`/models/${model}/`, location.href).href, device, dtype, cache: false });
+  } catch (e) {
+    return { error: { name: e.name, message: e.message, isDtypeUnsupported: e instanceof DtypeUnsupportedError } };
+  }
+  const t1 = performance.now();
+  try {
+    const byIndex = (r) => documents.map((_, i) => r.find((x) => x.index === i).score);
+    const batch = byIndex(await reranker.rerank(query, documents, { batchSize }));
+    const alone = [];
+    for (const d of documents) alone.push((await reranker.rerank(query, [d]))[0].score);
+    const { device: ran, dtype: file, head, paddingSide, paddingReason, batching, selfCheck } = reranker.info;
+    return { device: ran, dtype: file, head, paddingSide, paddingReason, batching, selfCheck, batch, alone, loadMs: t1 - t0, rerankMs: performance.now() - t1 };
+  } finally {
+    await reranker.dispose();
+  }
+}
+
 window.embedWith = embedWith;
+window.rerankWith = rerankWith;
 window.__result = 'ready';
 document.getElementById('out').textContent = 'ready';
