@@ -85,6 +85,8 @@ export interface EmbedderInfo {
   /** why paddingSide differs from what the tokenizer says (a GroupQueryAttention graph is right-padded) */
   paddingReason?: string;
   dtype: Dtype;
+  /** why this dtype: asked for, or the device's choice among the model's files (a preset's default gives way to what the device runs) */
+  dtypeReason: string;
   prompts: ModelSpec['prompts'];
   /** where this load's files came from (the weight cache); absent when the cache is off */
   cache?: CacheStats;
@@ -199,6 +201,7 @@ class Embedder implements EmbedderEngine {
       paddingSide: spec.paddingSide,
       ...(spec.paddingReason ? { paddingReason: spec.paddingReason } : {}),
       dtype: spec.dtype,
+      dtypeReason: spec.dtypeReason,
       prompts: spec.prompts,
       ...loadInfo,
       ...(runtime.session.cpuNodes ? { cpuNodes: runtime.session.cpuNodes } : {}),

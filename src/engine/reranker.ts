@@ -75,6 +75,8 @@ export interface RerankerInfo {
   deviceReason: string;
   adapter: AdapterReport;
   dtype: Dtype;
+  /** why this dtype: asked for, or the device's choice among the model's files */
+  dtypeReason: string;
   /** most tokens per (query, document) pair, template included */
   maxTokens: number;
   paddingSide: 'left' | 'right';
@@ -182,6 +184,7 @@ class Reranker implements RerankerEngine {
       deviceReason: choice.reason,
       adapter: choice.adapter,
       dtype: spec.dtype,
+      dtypeReason: spec.dtypeReason,
       maxTokens: rs.maxTokens,
       paddingSide: rs.paddingSide,
       ...(rs.paddingSide !== 'left' && rs.kind === 'yes-no' && spec.paddingReason ? { paddingReason: spec.paddingReason } : {}),

@@ -9,7 +9,7 @@ import { fetchFile as defaultFetchFile } from './fetch-file.ts';
 import { batchSensitivity, type BatchSensitivity } from './batch-sensitivity.ts';
 import { assertOnnxBytes, parseJsonFile } from './file-checks.ts';
 import { DTYPES, dtypeFromConfig, externalDataFromConfig, externalDataLocations, isDtype, onnxFileFor } from './onnx-files.ts';
-import type { ModelPreset } from './presets.ts';
+import { chooseDtypeInOrder, type ModelPreset } from './presets.ts';
 import { createProgressTracker, type LoadProgress, type ProgressTracker } from './progress.ts';
 import { readSafetensors } from './safetensors.ts';
 import { resolveSource } from './source.ts';
@@ -103,9 +103,9 @@ export async function loadModel(idOrUrl: string, options: LoadModelOptions = {})
   const latentP = wantsLatent ? read(LATENT_FILE, { required: true, signal: weights.signal }) : Promise.resolve(undefined);
   latentP.catch(weights.fail);
   try {
-    const { dtype, onnxFile, onnx, externalData } = await fetchOnnx(baseUrl, config, preset, options.dtype, options.dtypeOrder, read, tracker, wantsLatent, weights.signal);
+    const { dtype, dtypeReason, onnxFile, onnx, externalData } = await fetchOnnx(baseUrl, config, preset, options.dtype, options.dtypeOrder, read, tracker, wantsLatent, weights.signal);
     const latentBytes = await latentP;
-    const graph = batchSensitivity(onnx);
+    const graph = readGraphFacts(onnx);
     const spec: ModelSpec = {
       id: idOrUrl,
       baseUrl,
@@ -116,6 +116,7 @@ export async function loadModel(idOrUrl: string, options: LoadModelOptions = {})
       onnxFile,
       externalDataFiles: externalData.map((d) => d.path),
       dtype,
+      dtypeReason,
       ...(latentBytes ? { latentAttention: latentAttentionSpec(fileUrl(baseUrl, LATENT_FILE), config, latentBytes) } : {}),
     };
     return { spec, tokenizer, onnx, externalData };
@@ -141,6 +142,19 @@ function failTogether(outer: AbortSignal | undefined) {
     },
     firstError: () => first?.error,
   };
+}
+
+/**
+ * What the graph's nodes say about batching. A file our protobuf reader cannot walk (truncated,
+ * damaged) is left to onnxruntime, whose session creation reports it as a typed error naming the
+ * file; until then it is taken to have neither op.
+ */
+function readGraphFacts(onnx: Uint8Array): BatchSensitivity {
+  try {
+    return batchSensitivity(onnx);
+  } catch {
+    return { groupQueryAttention: false, dynamicQuantization: false };
+  }
 }
 
 /**
@@ -220,7 +234,7 @@ async function fetchOnnx(
   tracker: ProgressTracker,
   withLatent: boolean,
   signal: AbortSignal,
-): Promise<{ dtype: Dtype; onnxFile: string; onnx: Uint8Array; externalData: { path: string; data: Uint8Array }[] }> {
+): Promise<{ dtype: Dtype; dtypeReason: string; onnxFile: string; onnx: Uint8Array; externalData: { path: string; data: Uint8Array }[] }> {
   if (asked && preset && !preset.dtypes[asked]) {
     throw new ModelLoadError(
       `${baseUrl} has no ${asked} export: pass dtype ${Object.keys(preset.dtypes)
@@ -229,7 +243,8 @@ async function fetchOnnx(
       baseUrl,
     );
   }
-  const candidates: Dtype[] = asked ? [asked] : preset ? presetCandidates(preset, order) : [...new Set([...(order ?? [dtypeFromConfig(config) ?? 'fp32', 'fp32', 'fp16', 'q8', 'q4f16', 'q4'])] as Dtype[])];
+  const fromPreset = !asked && preset ? presetCandidate(preset, order) : undefined;
+  const candidates: Dtype[] = asked ? [asked] : fromPreset ? [fromPreset.dtype] : [...new Set([...(order ?? [dtypeFromConfig(config) ?? 'fp32', 'fp32', 'fp16', 'q8', 'q4f16', 'q4'])] as Dtype[])];
   for (const dtype of candidates) {
     const onnxFile = onnxFileFor(dtype);
     // External data: the preset's list or transformers.js_config's, fetched beside the graph;
@@ -268,7 +283,10 @@ async function fetchOnnx(
     const named = listed ? undefined : externalDataLocations(onnx).map((location) => dir + location);
     if (named?.length) tracker.startOverall([onnxFile, ...named, ...(withLatent ? [LATENT_FILE] : [])]);
     const externalData = await (listedP ?? fetchData(named ?? []));
-    return { dtype, onnxFile, onnx, externalData };
+    const dtypeReason = asked
+      ? `dtype '${asked}' was asked for`
+      : (fromPreset?.reason ?? (order ? `the first of this device's dtypes (${order.join(', ')}) the folder has` : 'the first the folder has of its configured dtype, fp32, fp16, q8, q4f16, q4'));
+    return { dtype, dtypeReason, onnxFile, onnx, externalData };
   }
   const tried = candidates.map(onnxFileFor);
   const html = read.htmlAnswers.find((e) => tried.some((f) => e.url === fileUrl(baseUrl, f)));
@@ -376,9 +394,13 @@ async function allInOrder<T extends readonly unknown[]>(promises: { [K in keyof 
   return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
-/** A preset's dtype with none asked: its default if the order allows it, else the first of the order it has. */
-function presetCandidates(preset: ModelPreset, order: Dtype[] | undefined): Dtype[] {
-  if (!order || order.includes(preset.defaultDtype)) return [preset.defaultDtype];
-  const usable = order.filter((d) => preset.dtypes[d]);
-  return usable.length ? [usable[0]!] : [preset.defaultDtype];
+/**
+ * A preset's dtype with none asked. Given the engine's order (its device's dtypes, best first),
+ * presets.ts chooseDtypeInOrder decides, so the preset's default never overrides the device: its
+ * fp16 / q4f16 only where the order starts with them (WebGPU with 'shader-f16'), never ahead of
+ * the int8 / fp32 files on wasm; and no multi-GB fp32 where a smaller file runs (LARGE_FP32_MB).
+ * Without an order (a plain loadModel call, no device known): the preset's default.
+ */
+function presetCandidate(preset: ModelPreset, order: Dtype[] | undefined): { dtype: Dtype; reason: string } {
+  return order ? chooseDtypeInOrder(preset, order) : { dtype: preset.defaultDtype, reason: "the preset's default" };
 }

@@ -60,6 +60,8 @@ export interface ModelSpec {
   /** external data files next to it (e.g. 'onnx/model.onnx_data'), relative to baseUrl */
   externalDataFiles: string[];
   dtype: Dtype;
+  /** why this dtype: asked for, or chosen for the device from the preset's or the folder's files */
+  dtypeReason: string;
   /** NV-Embed's latent-attention head, when the folder has latent_attention.safetensors */
   latentAttention?: LatentAttentionSpec;
 }

@@ -12,6 +12,7 @@ import { ModelFileNotFoundError, ModelLoadError } from '../../src/errors.ts';
 import onnxProto from 'onnx-proto';
 import { externalDataLocations } from '../../src/models/onnx-files.ts';
 import { loadModel } from '../../src/models/folder.ts';
+import { PRESETS } from '../../src/models/presets.ts';
 import { diskFetchFile, fixtureUrl, MODELS, type Replacement } from './helpers/model-folders.ts';
 
 const WEB_SEARCH = 'Given a web search query, retrieve relevant passages that answer the query';
@@ -279,11 +280,11 @@ describe('where the folder is', () => {
     await loadModel('Multilingual-E5-Small', {
       fetchFile: async (url) => {
         log.push(url);
-        return fetchFile(fixtureUrl('tiny-e5') + url.slice('https://huggingface.co/Xenova/multilingual-e5-small/resolve/main/'.length), {});
+        return fetchFile(fixtureUrl('tiny-e5') + url.slice(PRESETS['multilingual-e5-small'].url.length), {});
       },
       dtype: 'fp32',
     });
-    expect(log[0]).toBe('https://huggingface.co/Xenova/multilingual-e5-small/resolve/main/config.json');
+    expect(log[0]).toBe(`${PRESETS['multilingual-e5-small'].url}config.json`);
   });
 
   it('an already-aborted signal rejects with its reason before any fetch', async () => {

@@ -3,9 +3,10 @@
  * default dtype it lists, a pooling, limits) and its prompts format as their family's card says.
  */
 import { describe, expect, it } from 'vitest';
-import { DTYPES } from '../../src/models/onnx-files.ts';
+import { DTYPES, onnxFileFor } from '../../src/models/onnx-files.ts';
 import { findPreset, PRESETS } from '../../src/models/presets.ts';
 import { promptPrefix } from '../../src/models/prompts.ts';
+import type { Dtype } from '../../src/models/types.ts';
 
 const POOLINGS = ['mean', 'cls', 'last-token', 'latent-attention'];
 
@@ -13,12 +14,14 @@ describe.each(Object.entries(PRESETS))('preset %s', (id, p) => {
   it('has a folder URL ending in /, a default dtype among its dtypes, a pooling and limits', () => {
     expect(() => new URL(p.url)).not.toThrow();
     expect(p.url.endsWith('/')).toBe(true);
-    expect(p.url).toMatch(/^https:\/\/huggingface\.co\/[^/]+\/[^/]+\/resolve\/main\/$/);
+    expect(p.url).toMatch(/^https:\/\/huggingface\.co\/[^/]+\/[^/]+\/resolve\/(main|[0-9a-f]{40})\/$/);
     expect(Object.keys(p.dtypes).length).toBeGreaterThan(0);
     for (const [dtype, file] of Object.entries(p.dtypes)) {
       expect(DTYPES).toContain(dtype);
       expect(file!.sizeMB).toBeGreaterThan(0);
-      for (const data of file!.externalData ?? []) expect(data).toMatch(/^onnx\/model(_\w+)?\.onnx_data(_\d+)?$/);
+      // A dtype's external data is named after its own ONNX file: '<onnx>_data', '<onnx>_data_1', ...
+      const onnx = onnxFileFor(dtype as Dtype);
+      for (const data of file!.externalData ?? []) expect(data).toMatch(new RegExp(`^${onnx.replace(/\./g, '\\.')}_data(_\\d+)?$`));
     }
     expect(Object.keys(p.dtypes)).toContain(p.defaultDtype);
     expect(POOLINGS).toContain(p.pooling);
@@ -29,6 +32,27 @@ describe.each(Object.entries(PRESETS))('preset %s', (id, p) => {
     expect(findPreset(id.toUpperCase())?.preset).toBe(p);
   });
 
+  it('pins SHA-256s only at a pinned revision, which its URL resolves at', () => {
+    // The revision is part of the weight cache's key: it must name the bytes the URL serves, so a
+    // preset that pins one resolves at that commit. A hash pinned on a moving 'main' would refuse
+    // a legitimately updated file, so hashes go with a pinned commit only.
+    if (p.revision !== undefined) {
+      expect(p.revision).toMatch(/^[0-9a-f]{40}$/);
+      expect(p.url.endsWith(`/resolve/${p.revision}/`)).toBe(true);
+    } else {
+      expect(p.url.endsWith('/resolve/main/')).toBe(true);
+    }
+    for (const [dtype, file] of Object.entries(p.dtypes)) {
+      const pins = Object.entries(file!.sha256 ?? {});
+      if (pins.length) expect(p.revision, `${id} ${dtype} pins a SHA-256 on main`).toBeDefined();
+      for (const [path, hash] of pins) {
+        expect(hash).toMatch(/^[0-9a-f]{64}$/);
+        // a pin names one of this dtype's own files, or the cache would check nothing
+        expect([onnxFileFor(dtype as Dtype), ...(file!.externalData ?? [])]).toContain(path);
+      }
+    }
+  });
+
   it('its prompts format without error, an instruction template always having a default', () => {
     for (const task of ['query', 'document'] as const) expect(typeof promptPrefix(p, task)).toBe('string');
     const templated = Object.values(p.prompts).some((s) => s?.includes('{instruction}'));
@@ -37,14 +61,18 @@ describe.each(Object.entries(PRESETS))('preset %s', (id, p) => {
 });
 
 describe('facts per family', () => {
-  it('Qwen3-Embedding: last token, left padding, Matryoshka from 32, widths 1024 / 2560 / 4096, EOS appended', () => {
-    const widths = { 'qwen3-embedding-0.6b': 1024, 'qwen3-embedding-4b': 2560, 'qwen3-embedding-8b': 4096 } as const;
-    for (const [id, width] of Object.entries(widths)) {
-      const p = PRESETS[id as keyof typeof widths];
-      expect(p).toMatchObject({ pooling: 'last-token', paddingSide: 'left', dimensions: width, matryoshka: { min: 32 }, appendEos: true, maxTokens: 32768 });
-      expect(p.prompts).toEqual({ query: 'Instruct: {instruction}\nQuery:' });
-    }
-    expect(PRESETS['qwen3-embedding-0.6b'].dtypes.fp32?.externalData).toEqual(['onnx/model.onnx_data']);
+  it('Qwen3-Embedding-0.6B: last token, left padding, Matryoshka from 32, width 1024, EOS appended; fp32 and fp16 with external data', () => {
+    const p = PRESETS['qwen3-embedding-0.6b'];
+    expect(p).toMatchObject({ pooling: 'last-token', paddingSide: 'left', dimensions: 1024, matryoshka: { min: 32 }, appendEos: true, maxTokens: 32768 });
+    expect(p.prompts).toEqual({ query: 'Instruct: {instruction}\nQuery:' });
+    expect(p.dtypes.fp32?.externalData).toEqual(['onnx/model.onnx_data']);
+    // the hub's fp16 export keeps its weights beside the graph too (two public sources, presets.ts)
+    expect(p.dtypes.fp16?.externalData).toEqual(['onnx/model_fp16.onnx_data']);
+  });
+
+  it('Qwen3-Embedding-4B / -8B are not presets: their ONNX repositories hold fp32 only (16 / 30 GB), no file a browser can load', () => {
+    expect(findPreset('qwen3-embedding-4b')).toBeUndefined();
+    expect(findPreset('qwen3-embedding-8b')).toBeUndefined();
   });
 
   it("E5: mean, normalized, 512 tokens, 'query: ' / 'passage: ' (the -instruct model: an instruction for queries, raw documents)", () => {
