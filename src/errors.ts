@@ -129,6 +129,27 @@ export class StorageQuotaError extends ModelLoadError {
 }
 
 /**
+ * The model's graph has inputs webgpu-embed does not know how to fill (`inputs`: their names). It
+ * fills input_ids, attention_mask, token_type_ids, position_ids and the empty past_key_values.N.key
+ * / .value of a KV-cache export; anything else (a decoder export with extra inputs such as
+ * cache_position or inputs_embeds) is refused at load rather than fed zeros.
+ *
+ * @example
+ * try { await createEmbedder({ model }) }
+ * catch (e) { if (e instanceof ModelInputsError) console.warn(`unsupported inputs: ${e.inputs.join(', ')}`) }
+ */
+export class ModelInputsError extends ModelLoadError {
+  override name = 'ModelInputsError';
+  constructor(
+    message: string,
+    url?: string,
+    readonly inputs: string[] = [],
+  ) {
+    super(message, url);
+  }
+}
+
+/**
  * A yes/no reranker's tokenizer has no single token for its answer words ("yes" / "no"), so the
  * score cannot be read from the logits. Pass the words the model answers with
  * (`overrides: { yesToken, noToken }`), or use a model made for reranking.

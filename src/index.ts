@@ -29,6 +29,7 @@ export {
   WebGPUEmbedError,
   WebGPUUnavailableError,
   ModelLoadError,
+  ModelInputsError,
   ModelFileNotFoundError,
   DtypeNotFoundError,
   DisposedError,

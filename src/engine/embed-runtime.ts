@@ -12,7 +12,7 @@ import type { Backend } from '../runtime/backend.ts';
 import { ort } from '../runtime/ort.ts';
 import { createModelSession, type ModelSession } from '../runtime/session.ts';
 import { cpuHead } from './cpu-head.ts';
-import { buildFeeds, padBatch } from './feeds.ts';
+import { buildFeeds, checkModelInputs, padBatch } from './feeds.ts';
 import { GpuHead } from './gpu-head.ts';
 import { poolingWeights } from './pooling-weights.ts';
 import { testHooks } from './test-hooks.ts';
@@ -32,6 +32,7 @@ export interface EmbedRuntime {
 export async function buildEmbedRuntime(model: LoadedModel, backend: Backend): Promise<EmbedRuntime> {
   const session = await createModelSession(model, backend);
   try {
+    checkModelInputs(session.inputs, model.spec.baseUrl + model.spec.onnxFile);
     const hiddenOutput = HIDDEN_OUTPUTS.find((n) => session.outputNames.includes(n));
     if (!hiddenOutput) {
       throw new ModelLoadError(

@@ -3,6 +3,7 @@
  * serves BERT-style encoders (input_ids, attention_mask, token_type_ids) and decoder exports
  * (position_ids and the empty past_key_values.* of a KV-cache export).
  */
+import { ModelInputsError } from '../errors.ts';
 import type { PaddingSide } from '../models/types.ts';
 
 export interface BatchTokens {
@@ -74,6 +75,26 @@ export interface FeedTensor {
   dims: number[];
 }
 
+/** The inputs buildFeeds fills. */
+const KNOWN_INPUTS = ['input_ids', 'attention_mask', 'token_type_ids', 'position_ids'];
+const isPast = (name: string) => /^past_key_values\.\d+\.(key|value)$/.test(name);
+
+/**
+ * At load: a graph with an input buildFeeds cannot fill is a ModelInputsError listing them all,
+ * rather than a failure at the first batch (or, worse, a silent zero tensor).
+ */
+export function checkModelInputs(inputs: readonly InputMeta[], url: string): void {
+  const unknown = inputs.map((i) => i.name).filter((n) => !KNOWN_INPUTS.includes(n) && !isPast(n));
+  if (!unknown.length) return;
+  throw new ModelInputsError(
+    `${url} has input${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `'${n}'`).join(', ')} that webgpu-embed does not know how to fill ` +
+      `(it fills ${KNOWN_INPUTS.join(', ')} and empty past_key_values.N.key / .value); re-export the model without ${unknown.length > 1 ? 'them' : 'it'} ` +
+      '(optimum: task feature-extraction, or text-generation-with-past for a decoder).',
+    url,
+    unknown,
+  );
+}
+
 /**
  * Feeds for every input the session declares. Unknown inputs are an error naming them, rather
  * than a silent zero tensor: a model we do not understand should say so.
@@ -87,8 +108,8 @@ export function buildFeeds(inputs: readonly InputMeta[], p: PaddedBatch, config:
     else if (name === 'attention_mask') feeds[name] = { type: 'int64', data: p.attentionMask, dims };
     else if (name === 'token_type_ids') feeds[name] = { type: 'int64', data: p.tokenTypeIds ?? new BigInt64Array(p.batch * p.tokens), dims };
     else if (name === 'position_ids') feeds[name] = { type: 'int64', data: p.positionIds, dims };
-    else if (/^past_key_values\.\d+\.(key|value)$/.test(name)) feeds[name] = emptyPast(input, p.batch, config);
-    else throw new Error(`the model has an input named '${name}' that webgpu-embed does not know how to fill`);
+    else if (isPast(name)) feeds[name] = emptyPast(input, p.batch, config);
+    else throw new ModelInputsError(`the model has an input named '${name}' that webgpu-embed does not know how to fill`, undefined, [name]);
   }
   return feeds;
 }

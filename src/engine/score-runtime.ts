@@ -13,7 +13,7 @@ import type { Backend } from '../runtime/backend.ts';
 import { ort } from '../runtime/ort.ts';
 import { createModelSession, type ModelSession } from '../runtime/session.ts';
 import { hiddenToF32 } from './embed-runtime.ts';
-import { buildFeeds, padBatch, type PaddedBatch } from './feeds.ts';
+import { buildFeeds, checkModelInputs, padBatch, type PaddedBatch } from './feeds.ts';
 import { GpuScoreHead } from './score-head.ts';
 
 /**
@@ -64,6 +64,7 @@ export async function buildScoreRuntime(model: LoadedModel, rs: RerankerSpec, ba
   }
   session ??= await createModelSession(model, backend);
   try {
+    checkModelInputs(session.inputs, url);
     if (!session.outputNames.includes('logits')) {
       throw new ModelLoadError(`the model has no 'logits' output (it has ${session.outputNames.join(', ')}); a reranker scores from its logits`, url);
     }

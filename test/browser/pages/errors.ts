@@ -34,6 +34,7 @@ const CLASSES: [string, unknown][] = [
   ['SelfCheckError', lib.SelfCheckError],
   ['StorageQuotaError', lib.StorageQuotaError],
   ['YesNoTokenError', lib.YesNoTokenError],
+  ['ModelInputsError', lib.ModelInputsError],
   ['EmptyQueryError', lib.EmptyQueryError],
   ['IndexFormatError', lib.IndexFormatError],
 ];
