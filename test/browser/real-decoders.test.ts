@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { preview, type Plugin, type PreviewServer } from 'vite';
 import { readJson, zooHas } from '../unit/helpers/zoo-decoders.ts';
+import { recordReport } from '../unit/helpers/real-encoders-report.ts';
 import { agreement, maxAbsDiff } from '../unit/helpers/vector-metrics.ts';
 import { ZOO } from '../unit/helpers/zoo-reference.ts';
 import { createPackedApp, serveFolder, useBrowser, waitForResult, type PackedApp } from './harness/index.ts';
@@ -98,6 +99,12 @@ describe.skipIf(!present)('real decoder exports in Chromium, the packed library'
       const b = agreement(batched.vectors!, pytorch);
       const a = agreement(alone.vectors!, pytorch);
       notes.push(`${EMBEDDER} fp32 ${device}: ${texts.length} texts, cos vs PyTorch min ${b.minCosine.toFixed(7)} batched, ${a.minCosine.toFixed(7)} alone`);
+      if (device === 'webgpu') {
+        recordReport(`browser ${EMBEDDER}`, {
+          models: { [EMBEDDER]: { dtypes: { fp32: { oursWebgpu: Math.min(b.minCosine, a.minCosine) } } } },
+          runs: { [`browser ${EMBEDDER}`]: { date: new Date().toISOString(), seconds: 0, texts: `Chromium (SwiftShader): the packed library on WebGPU, ${texts.length} short probe texts, batched and alone` } },
+        });
+      }
       expect(b.minCosine).toBeGreaterThanOrEqual(FP32_COS);
       expect(a.minCosine).toBeGreaterThanOrEqual(FP32_COS);
     });

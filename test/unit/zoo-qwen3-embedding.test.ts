@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmbedder } from '../../src/index.ts';
+import { recordReport, type DtypeRow } from './helpers/real-encoders-report.ts';
 import { cosine, dtypesPresent, maxAbs, normalize, ortSession, readJson, runDecoder, serveZoo, ZOO, zooHas, DTYPE_FILES, type ZooServer } from './helpers/zoo-decoders.ts';
 
 const MODEL = 'qwen3-embedding-shape';
@@ -39,6 +40,9 @@ const ref = present ? readJson<Reference>(MODEL, 'reference.json') : undefined;
 const dtypes = present ? dtypesPresent(MODEL) : [];
 let server: ZooServer;
 const report: Record<string, Record<string, number>> = {};
+/** this model's rows of the real-model table (npm run report:real-encoders): cosine to PyTorch per dtype */
+const rows: Record<string, DtypeRow> = {};
+const started = performance.now();
 
 beforeAll(async () => {
   if (present) server = await serveZoo();
@@ -46,6 +50,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
   if (Object.keys(report).length) console.log(`${MODEL} (wasm, Node):\n${JSON.stringify(report, null, 1)}`);
+  if (Object.keys(rows).length) {
+    recordReport(`node ${MODEL}`, {
+      models: { [MODEL]: { about: 'last-token pooling, a toy Qwen3 with random weights exported as onnx-community/Qwen3-Embedding-0.6B-ONNX', dtypes: rows } },
+      runs: { [`node ${MODEL}`]: { date: new Date().toISOString(), seconds: (performance.now() - started) / 1000, texts: `Node: ours on wasm (each text alone and one mixed-length call per task, the lower) and onnxruntime-node (each text alone) on all ${ref!.probe.length} probe texts` } },
+    });
+  }
 });
 
 describe.skipIf(!present)(`zoo ${MODEL}`, () => {
@@ -99,6 +109,11 @@ describe.skipIf(!present)(`zoo ${MODEL}`, () => {
         const cosOrt = probe.map((_, i) => cosine(alone[i]!, oracle[i]!));
         const batchVsAlone = Math.max(...probe.map((_, i) => maxAbs(batched[i]!, alone[i]!)));
         const batchCos = Math.min(...probe.map((_, i) => cosine(batched[i]!, alone[i]!)));
+        rows[dtype] = {
+          oursWasm: Math.min(...cosTorch, ...cosTorchBatch),
+          ortNode: Math.min(...probe.map((p, i) => cosine(oracle[i]!, p.embedding))),
+          oursVsOrt: { node: Math.min(...cosOrt) },
+        };
         report[dtype] = {
           cos_pytorch_min: Math.min(...cosTorch),
           cos_pytorch_batch_min: Math.min(...cosTorchBatch),
