@@ -13,6 +13,10 @@
  *     for such a graph at any dtype: onnxruntime-web 1.30's WebGPU GroupQueryAttention computes a
  *     first pass longer than 32 tokens wrongly here (gqa-webgpu.test.ts), so the reranker either
  *     passes the check on WebGPU or says it fell back to wasm, and its scores are right either way.
+ *   - nv-embed-shape (scripts/export/nv_embed.py's folder: a bidirectional Mistral ONNX and
+ *     latent_attention.safetensors, pooled by our latent-attention kernels on WebGPU and their CPU
+ *     twins on wasm): fp32 vectors equal NV-Embed's recipe in PyTorch (cos 0.99999), instruction
+ *     tokens left out of the mean, batched and alone.
  * SwiftShader is a CPU: the WebGPU runs take the short probe texts.
  */
 import { join } from 'node:path';
@@ -26,6 +30,7 @@ import { createPackedApp, serveFolder, useBrowser, waitForResult, type PackedApp
 
 type Device = 'wasm' | 'webgpu';
 const EMBEDDER = 'qwen3-embedding-shape';
+const NV_EMBED = 'nv-embed-shape';
 const RERANKER = 'qwen3-reranker-gqa-shape';
 const FP32_COS = 0.99999;
 const FP32_SCORE = 1e-4;
@@ -46,7 +51,7 @@ const ctx = useBrowser();
 let packed: PackedApp;
 let app: PreviewServer;
 const notes: string[] = [];
-const present = zooHas(EMBEDDER) && zooHas(RERANKER);
+const present = zooHas(EMBEDDER) && zooHas(RERANKER) && zooHas(NV_EMBED);
 
 beforeAll(async () => {
   if (!present) return;
@@ -85,6 +90,24 @@ interface Failure {
 
 describe.skipIf(!present)('real decoder exports in Chromium, the packed library', () => {
   for (const device of ['wasm', 'webgpu'] as const satisfies readonly Device[]) {
+    it(`${NV_EMBED} fp32 on ${device}: one mixed-length call per task and each text alone equal PyTorch (cos ≥ ${FP32_COS})`, async () => {
+      const { probe } = readJson<{ probe: Probe[] }>(NV_EMBED, 'reference.json');
+      const texts = device === 'wasm' ? probe.filter((p) => p.tokens <= 64) : probe.filter((p) => p.tokens <= 30).slice(0, 4);
+      expect(new Set(texts.map((p) => p.task))).toEqual(new Set(['query', 'document']));
+      const items = texts.map((p) => ({ text: p.text, task: p.task }));
+      type Out = Failure & { device?: string; vectors?: number[][] };
+      const batched = await inApp<Out>('embedWith', { model: NV_EMBED, device, dtype: 'fp32', items });
+      const alone = await inApp<Out>('embedWith', { model: NV_EMBED, device, dtype: 'fp32', items, alone: true });
+      expect(batched.error, JSON.stringify(batched.error)).toBeUndefined();
+      expect(batched.device).toBe(device);
+      const pytorch = texts.map((p) => p.embedding);
+      const b = agreement(batched.vectors!, pytorch);
+      const a = agreement(alone.vectors!, pytorch);
+      notes.push(`${NV_EMBED} fp32 ${device}: ${texts.length} texts, cos vs PyTorch min ${b.minCosine.toFixed(7)} batched, ${a.minCosine.toFixed(7)} alone`);
+      expect(b.minCosine).toBeGreaterThanOrEqual(FP32_COS);
+      expect(a.minCosine).toBeGreaterThanOrEqual(FP32_COS);
+    });
+
     it(`${EMBEDDER} fp32 on ${device}: one mixed-length call per task and each text alone equal PyTorch (cos ≥ ${FP32_COS})`, async () => {
       const { probe } = readJson<{ probe: Probe[] }>(EMBEDDER, 'reference.json');
       const texts = device === 'wasm' ? probe.filter((p) => p.tokens <= 64) : probe.filter((p) => p.tokens <= 24).slice(0, 4);
