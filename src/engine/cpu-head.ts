@@ -22,7 +22,9 @@ export interface CpuHeadRun {
 export function cpuHead(pooling: Pooling, r: CpuHeadRun, latent?: LatentAttentionParams): Float32Array {
   const { hidden, weights, batch, tokens, size } = r;
   let pooled: Float32Array;
-  if (pooling === 'mean') pooled = maskedMeanPool(hidden, weights, batch, tokens, size);
+  // 'graph': the graph's own pooled [batch, size] vectors (tokens is 1)
+  if (pooling === 'graph') pooled = hidden;
+  else if (pooling === 'mean') pooled = maskedMeanPool(hidden, weights, batch, tokens, size);
   else if (pooling === 'cls') pooled = firstTokenPool(hidden, weights, batch, tokens, size);
   else if (pooling === 'last-token') pooled = lastTokenPool(hidden, weights, batch, tokens, size);
   else {

@@ -6,6 +6,7 @@
  */
 import { ModelLoadError } from '../errors.ts';
 import { createLatentAttention } from '../gpu/latent-attention.ts';
+import { POOLED_OUTPUT } from '../models/spec.ts';
 import type { LoadedModel, PreparedText } from '../models/types.ts';
 import { latentAttentionParams, type LatentAttentionParams } from '../reference/latent-attention.ts';
 import type { Backend } from '../runtime/backend.ts';
@@ -23,6 +24,7 @@ const HIDDEN_OUTPUTS = ['last_hidden_state', 'token_embeddings'];
 /** One model on one device: its session and the head after it. Rebuilt after a device loss. */
 export interface EmbedRuntime {
   session: ModelSession;
+  /** the output the head reads: the token states, or the graph's own pooled vectors (pooling 'graph') */
   hiddenOutput: string;
   gpu?: GpuHead;
   cpuLatent?: LatentAttentionParams;
@@ -33,14 +35,17 @@ export async function buildEmbedRuntime(model: LoadedModel, backend: Backend): P
   const session = await createModelSession(model, backend);
   try {
     checkModelInputs(session.inputs, model.spec.baseUrl + model.spec.onnxFile);
-    const hiddenOutput = HIDDEN_OUTPUTS.find((n) => session.outputNames.includes(n));
+    const { spec } = model;
+    const wanted = spec.pooling === 'graph' ? [POOLED_OUTPUT] : HIDDEN_OUTPUTS;
+    const hiddenOutput = wanted.find((n) => session.outputNames.includes(n));
     if (!hiddenOutput) {
       throw new ModelLoadError(
-        `the model has no last_hidden_state output (it has ${session.outputNames.join(', ')}); webgpu-embed pools token states itself`,
-        model.spec.baseUrl + model.spec.onnxFile,
+        spec.pooling === 'graph'
+          ? `the model has no ${POOLED_OUTPUT} output (it has ${session.outputNames.join(', ')}), and its pooling is 'graph'`
+          : `the model has no last_hidden_state output (it has ${session.outputNames.join(', ')}); webgpu-embed pools token states itself`,
+        spec.baseUrl + spec.onnxFile,
       );
     }
-    const { spec } = model;
     const la = spec.latentAttention;
     const laConfig = la && {
       num_latents_value: la.numLatents,
@@ -86,17 +91,21 @@ export async function runEmbedBatch(
   const tensors = Object.fromEntries(Object.entries(feeds).map(([k, f]) => [k, new ort.Tensor(f.type, f.data, f.dims)]));
   let outputs: Record<string, ort.Tensor>;
   try {
-    outputs = await session.run(tensors, o.signal);
+    // A graph that pools by itself: only its vectors, so its [B, T, H] token states are not handed
+    // out too (on wasm they would be copied out of ORT's memory for nothing).
+    outputs = await session.run(tensors, o.signal, spec.pooling === 'graph' ? [hiddenOutput] : undefined);
   } catch (e) {
     throw explain(e);
   }
   try {
     const hidden = outputs[hiddenOutput]!;
-    const [batch, tokens, size] = hidden.dims as [number, number, number];
-    if (batch !== padded.batch || tokens !== padded.tokens) {
-      throw new Error(`${hiddenOutput} has dims [${hidden.dims}], expected [${padded.batch}, ${padded.tokens}, H]`);
+    const graphPooled = spec.pooling === 'graph';
+    // The graph's own vectors are [B, width]: to the head, B rows of one token each, nothing to pool.
+    const [batch, tokens, size] = (graphPooled ? [hidden.dims[0], 1, hidden.dims[1]] : hidden.dims) as [number, number, number];
+    if (graphPooled ? hidden.dims.length !== 2 || batch !== padded.batch || size !== spec.dimensions : batch !== padded.batch || tokens !== padded.tokens) {
+      throw new Error(`${hiddenOutput} has dims [${hidden.dims}], expected [${padded.batch}, ${graphPooled ? spec.dimensions : `${padded.tokens}, H`}]`);
     }
-    const weights = poolingWeights(padded, texts.map((t) => t.poolSkip));
+    const weights = graphPooled ? new Float32Array(0) : poolingWeights(padded, texts.map((t) => t.poolSkip));
     const run = { batch, tokens, size, weights, dims, normalize: spec.normalize };
     if (gpu) {
       if (hidden.type !== 'float32' && hidden.type !== 'float16') throw new Error(`${hiddenOutput} is ${hidden.type}; expected float32 or float16`);

@@ -1,6 +1,7 @@
 /**
- * What comes after the transformer, on the GPU: pooling ORT's hidden-state buffer in place, then
- * Matryoshka truncation + L2 normalization, then one readback of [B, dims] floats. Scratch
+ * What comes after the transformer, on the GPU: pooling ORT's hidden-state buffer in place (or,
+ * for a graph that pools by itself, taking its pooled buffer as it is), then Matryoshka
+ * truncation + L2 normalization, then one readback of [B, dims] floats. Scratch
  * buffers are kept between batches and grown when a batch needs more; destroy() frees them all.
  */
 import { encodeHalfToFloat } from '../gpu/convert.ts';
@@ -16,14 +17,17 @@ export interface GpuPoolingModule {
 }
 
 export interface HeadRun {
-  /** ORT's last_hidden_state buffer, [batch, tokens, size] (it may be larger than that) */
+  /**
+   * ORT's last_hidden_state buffer, [batch, tokens, size] (it may be larger than that); with
+   * pooling 'graph', the graph's sentence_embedding buffer, [batch, size], and tokens 1
+   */
   hidden: GPUBuffer;
   /** fp16 exports give float16 hidden states: converted to f32 on the GPU before pooling */
   hiddenType: 'float32' | 'float16';
   batch: number;
   tokens: number;
   size: number;
-  /** [batch * tokens] pooling weights */
+  /** [batch * tokens] pooling weights (unused with pooling 'graph') */
   weights: Float32Array;
   /** output width: 1 ≤ dims ≤ size */
   dims: number;
@@ -64,20 +68,24 @@ export class GpuHead {
 
   async run(r: HeadRun): Promise<Float32Array> {
     const { batch, tokens, size, dims } = r;
-    const weights = this.buffer('weights', batch * tokens * 4, storageUsage());
-    this.device.queue.writeBuffer(weights, 0, r.weights.buffer, r.weights.byteOffset, r.weights.byteLength);
-    const pooled = this.buffer('pooled', batch * size * 4, storageUsage());
     const enc = beginEncoding(this.device, 'webgpu-embed head');
     let hidden = r.hidden;
     if (r.hiddenType === 'float16') {
       hidden = this.buffer('hidden-f32', batch * tokens * size * 4, storageUsage());
       encodeHalfToFloat(enc, { input: r.hidden, output: hidden, count: batch * tokens * size });
     }
-    const args: PoolArgs = { hidden, weights, pooled, batch, tokens, size };
-    if (this.pooling === 'mean') encodeMaskedMean(enc, args);
-    else if (this.pooling === 'cls') encodeFirstToken(enc, args);
-    else if (this.pooling === 'last-token') encodeLastToken(enc, args);
-    else this.latent!.encode(enc, { hidden, weights, pooled, batch, tokens });
+    // Pooling 'graph': ORT's buffer already holds the graph's pooled [batch, size] vectors.
+    let pooled = hidden;
+    if (this.pooling !== 'graph') {
+      const weights = this.buffer('weights', batch * tokens * 4, storageUsage());
+      this.device.queue.writeBuffer(weights, 0, r.weights.buffer, r.weights.byteOffset, r.weights.byteLength);
+      pooled = this.buffer('pooled', batch * size * 4, storageUsage());
+      const args: PoolArgs = { hidden, weights, pooled, batch, tokens, size };
+      if (this.pooling === 'mean') encodeMaskedMean(enc, args);
+      else if (this.pooling === 'cls') encodeFirstToken(enc, args);
+      else if (this.pooling === 'last-token') encodeLastToken(enc, args);
+      else this.latent!.encode(enc, { hidden, weights, pooled, batch, tokens });
+    }
 
     let result = pooled;
     let width = size;

@@ -124,7 +124,8 @@ interface CheckOutcome<R> {
  * Runs the probe through `gpu` and through a wasm runtime of the same model, and acts on the
  * result. `gpu` is released when the wasm runtime takes over, and when this throws (a
  * SelfCheckError in mode 'error', an abort). A wasm reference that cannot be loaded at all (no
- * memory for a second copy, ...) leaves the model on WebGPU, unchecked.
+ * memory for a second copy, an op the wasm provider lacks, ...) leaves the model on WebGPU,
+ * unchecked, with a warning.
  */
 async function crossCheck<R>(
   c: CrossCheck<R>,
@@ -142,7 +143,10 @@ async function crossCheck<R>(
     try {
       wasm = await c.buildWasm();
     } catch (e) {
-      return { runtime: gpu, skipped: `the wasm reference could not be loaded (${e instanceof Error ? e.message : String(e)})` };
+      const skipped = `the wasm reference could not be loaded (${e instanceof Error ? e.message : String(e)})`;
+      // Said out loud: an unchecked reduced dtype on WebGPU is the case the check exists for (transformers.js#1728).
+      const warning: LoadWarning = { type: 'warning', code: 'self-check', message: `The self-check could not run, so this model's ${dtype} result on WebGPU is unchecked: ${skipped}.` };
+      return { runtime: gpu, skipped, warning };
     }
     const { value, passed } = c.distance(onGpu, await c.run(wasm, signal));
     const ms = Math.round(performance.now() - t0);

@@ -13,7 +13,7 @@ import { ORT_WEB_VERSION, type CpuNode } from '../runtime/webgpu-ops.ts';
  */
 export interface LoadWarning {
   type: 'warning';
-  /** 'cpu-nodes': info.cpuNodes is not empty; 'self-check': info.selfCheck.passed is false */
+  /** 'cpu-nodes': info.cpuNodes is not empty; 'self-check': info.selfCheck.passed is false, or the check could not run */
   code: 'cpu-nodes' | 'self-check';
   /** what happened and what to do, in a sentence or two */
   message: string;

@@ -10,6 +10,7 @@ import { batchSensitivity, type BatchSensitivity } from './batch-sensitivity.ts'
 import { assertOnnxBytes, parseJsonFile } from './file-checks.ts';
 import { DTYPES, dtypeFromConfig, externalDataFromConfig, externalDataLocations, isDtype, onnxFileFor } from './onnx-files.ts';
 import { chooseDtypeInOrder, type ModelPreset } from './presets.ts';
+import { readGraphOutputs, type OnnxValueInfo } from './onnx-graph.ts';
 import { createProgressTracker, type LoadProgress, type ProgressTracker } from './progress.ts';
 import { readSafetensors } from './safetensors.ts';
 import { resolveSource } from './source.ts';
@@ -106,12 +107,16 @@ export async function loadModel(idOrUrl: string, options: LoadModelOptions = {})
     const { dtype, dtypeReason, onnxFile, onnx, externalData } = await fetchOnnx(baseUrl, config, preset, options.dtype, options.dtypeOrder, read, tracker, wantsLatent, weights.signal);
     const latentBytes = await latentP;
     const graph = readGraphFacts(onnx);
+    // Decided again with the graph's outputs: a graph that pools by itself (sentence_embedding)
+    // changes the pooling and the width.
+    const outputs = graphOutputs(onnx);
+    const specFacts = resolveSpecFacts({ ...files, ...(outputs ? { graph: { file: onnxFile, outputs } } : {}) }, preset, options, baseUrl);
     const spec: ModelSpec = {
       id: idOrUrl,
       baseUrl,
       config,
-      ...facts,
-      ...graphPadding(graph, facts.paddingSide, options.paddingSide, fileUrl(baseUrl, onnxFile)),
+      ...specFacts,
+      ...graphPadding(graph, specFacts.paddingSide, options.paddingSide, fileUrl(baseUrl, onnxFile)),
       graph,
       onnxFile,
       externalDataFiles: externalData.map((d) => d.path),
@@ -365,6 +370,15 @@ function latentAttentionSpec(url: string, config: Record<string, unknown>, bytes
     shapes[name] = t.shape;
   }
   return { ...spec, weights, shapes };
+}
+
+/** A graph whose outputs cannot be read says nothing here: ORT judges the file when it loads it. */
+function graphOutputs(onnx: Uint8Array): OnnxValueInfo[] | undefined {
+  try {
+    return readGraphOutputs(onnx);
+  } catch {
+    return undefined;
+  }
 }
 
 function poolingModulePath(modules: unknown): string | undefined {

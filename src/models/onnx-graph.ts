@@ -129,6 +129,20 @@ export function readNodes(bytes: Uint8Array): { nodes: OnnxNode[]; opsets: Map<s
   return { nodes, opsets };
 }
 
+/**
+ * The main graph's outputs (names, element types, dims), read without decoding anything else.
+ *
+ * @example
+ * readGraphOutputs(onnxBytes); // [{ name: 'last_hidden_state', elemType: 1, dims: ['batch_size', 'sequence_length', 768] }, ...]
+ */
+export function readGraphOutputs(bytes: Uint8Array): OnnxValueInfo[] {
+  const graph = readFields(bytes).find((f) => f.no === 7 && f.wire === WIRE_LEN);
+  if (!graph) throw new OnnxFormatError('the ONNX model has no graph');
+  return readFields(bytes, graph.from, graph.to)
+    .filter((f) => f.no === 12 && f.wire === WIRE_LEN)
+    .map((f) => parseValueInfo(bytes, f));
+}
+
 function parseNode(buf: Uint8Array, msg: Field): OnnxNode {
   const node: OnnxNode = { opType: '', domain: '', name: '', inputs: [], outputs: [], attributes: [] };
   for (const f of readFields(buf, msg.from, msg.to)) {

@@ -134,6 +134,47 @@ const TABLE = {
   // 4 GB memory; a GPU buffer per weight of that model), and their external data chunking is
   // unknown, so no preset could load them. A quantized ONNX export would bring them back.
 
+  // EmbeddingGemma-300m (onnx-community/embeddinggemma-300m-ONNX). Its graph pools by itself: inputs
+  // input_ids + attention_mask, outputs last_hidden_state and sentence_embedding [B, 768] (mean,
+  // Dense 768→3072→768, Normalize), so pooling 'graph'. Evidence, as found by search (the hub could
+  // not be reached from here):
+  //   - file names: the repository's squash commit 75a84c7 (mirrored on a hub proxy) adds
+  //     onnx/model, model_fp16, model_no_gather_q4, model_q4, model_q4f16 and model_quantized, each
+  //     .onnx + .onnx_data, and no sentence-transformers files (hence the prompts here);
+  //   - the card: "EmbeddingGemma activations do not support fp16 or its derivatives. Please use
+  //     fp32, q8, or q4", and `_, sentence_embedding = session.run(None, inputs)`: fp16 and q4f16 are
+  //     left out (they compute wrongly), model_no_gather_q4 too (no dtype names it; its embedding is
+  //     a one-hot MatMul for runtimes without GatherBlockQuantized, a third-party note says);
+  //   - prompts: google/embeddinggemma-300m's config_sentence_transformers.json, as quoted by
+  //     transformers' convert_gemma3_weights.py ("query": "task: search result | query: ",
+  //     "document": "title: none | text: ") and the card's own example; 2048 tokens (the card,
+  //     sentence_bert_config.json's max_seq_length); Matryoshka 512 / 256 / 128 (the card);
+  //     right padding (convert_gemma3_weights.py: padding_side "right" for the embedding variant);
+  //   - sizes: a third-party project's pins (fp32 model.onnx 479,932 + model.onnx_data
+  //     1,234,521,088 bytes; q8 315 MiB, q4 207 MiB on disk), not the hub's listing: UNVERIFIED, and
+  //     so are SHA-256s (that project's are not pinned here: a wrong pin would refuse the real file).
+  // transformers.js#1728: q4 / q8 of this model returned vectors at cosine ≈ 0 on WebGPU, silently;
+  // the self-check (on by default for every dtype but fp32 on WebGPU) falls back to wasm then.
+  'embeddinggemma-300m': {
+    url: `${HF}/onnx-community/embeddinggemma-300m-ONNX/resolve/main/`,
+    dtypes: {
+      fp32: { sizeMB: 1235, externalData: ['onnx/model.onnx_data'] },
+      q8: { sizeMB: 330, externalData: ['onnx/model_quantized.onnx_data'] },
+      q4: { sizeMB: 217, externalData: ['onnx/model_q4.onnx_data'] },
+    },
+    // The smallest file both devices run (WebGPU natively, wasm with its 4-bit table rewritten),
+    // and self-checked on WebGPU; fp32 is the one to ask for where quality comes first (a
+    // third-party measurement: q4 at cosine 0.97 to fp32, q8 at 0.994, UNVERIFIED).
+    defaultDtype: 'q4',
+    pooling: 'graph',
+    normalize: true,
+    dimensions: 768,
+    matryoshka: { min: 128 },
+    maxTokens: 2048,
+    paddingSide: 'right',
+    prompts: { query: 'task: search result | query: ', document: 'title: none | text: ' },
+  },
+
   // Xenova/multilingual-e5-small at 97cb8f96… (tree page of that commit): onnx/model.onnx 470 MB,
   // model_fp16.onnx 235 MB, model_quantized.onnx 118 MB, no external data (a BertModel export,
   // inputs input_ids, attention_mask, token_type_ids). SHA-256 from the blob pages at 97cb8f96:

@@ -5,6 +5,7 @@
  * Pure: no fetching here (src/models/folder.ts fetches).
  */
 import { ModelLoadError } from '../errors.ts';
+import type { OnnxValueInfo } from './onnx-graph.ts';
 import type { ModelPreset } from './presets.ts';
 import { promptsFromSentenceTransformers } from './prompts.ts';
 import type { ModelSpec, PaddingSide, Pooling, Task } from './types.ts';
@@ -23,7 +24,18 @@ export interface FolderFiles {
   sentenceBert?: Record<string, unknown>;
   /** latent_attention.safetensors was found (and config.json has latent_attention_config) */
   hasLatentAttention: boolean;
+  /**
+   * The ONNX file's graph outputs, once it is read (before that, undefined): an output named
+   * POOLED_OUTPUT means the graph pools by itself, and its static width is the model's width.
+   */
+  graph?: { file: string; outputs: OnnxValueInfo[] };
 }
+
+/**
+ * The output of a graph that pools by itself: sentence-transformers' name for the pipeline's
+ * vector (optimum's sentence-transformers export, onnx-community/embeddinggemma-300m-ONNX).
+ */
+export const POOLED_OUTPUT = 'sentence_embedding';
 
 /** What a caller may set over the folder and the preset. */
 export interface ModelOverrides {
@@ -57,9 +69,21 @@ export function resolveSpecFacts(files: FolderFiles, preset: ModelPreset | undef
   const text = asRecord(config.text_config);
   const latent = asRecord(config.latent_attention_config);
 
-  const pooling = overrides.pooling ?? (files.hasLatentAttention ? 'latent-attention' : undefined) ?? poolingFromFile(files.pooling, baseUrl) ?? preset?.pooling ?? defaultPooling(config);
+  // A graph that outputs the pooled vector wins over the folder's Pooling module: pooling its token
+  // states again would skip whatever the graph does after pooling (EmbeddingGemma's Dense layers).
+  const pooled = files.graph?.outputs.find((o) => o.name === POOLED_OUTPUT);
+  const pooling =
+    overrides.pooling ??
+    (pooled ? 'graph' : undefined) ??
+    (files.hasLatentAttention ? 'latent-attention' : undefined) ??
+    poolingFromFile(files.pooling, baseUrl) ??
+    preset?.pooling ??
+    defaultPooling(config);
+  const graphWidth = pooling === 'graph' && files.graph ? pooledWidth(files.graph, pooled, baseUrl) : undefined;
 
   const dimensions =
+    graphWidth ??
+    (pooling === 'graph' ? preset?.dimensions : undefined) ??
     (pooling === 'latent-attention' ? num(latent?.latent_dim) : undefined) ??
     num(config.hidden_size) ??
     num(text?.hidden_size) ??
@@ -116,6 +140,26 @@ export function resolveSpecFacts(files: FolderFiles, preset: ModelPreset | undef
     ...(defaultInstruction === undefined ? {} : { defaultInstruction }),
     maskInstruction: config.is_mask_instruction === true,
   };
+}
+
+/**
+ * The width of the graph's pooled output [batch, width] when the graph states it (undefined when it
+ * is symbolic: the engine then checks the width it gets); an error when there is no such output.
+ */
+function pooledWidth(graph: NonNullable<FolderFiles['graph']>, pooled: OnnxValueInfo | undefined, baseUrl: string): number | undefined {
+  const url = baseUrl + graph.file;
+  if (!pooled) {
+    throw new ModelLoadError(
+      `pooling 'graph' needs a graph that outputs ${POOLED_OUTPUT}, and ${url} outputs ${graph.outputs.map((o) => o.name).join(', ') || 'nothing'}: ` +
+        `pass { pooling: 'mean' | 'cls' | 'last-token' } to pool its token states, or load an export with ${POOLED_OUTPUT}.`,
+      url,
+    );
+  }
+  if (pooled.dims && pooled.dims.length !== 2) {
+    throw new ModelLoadError(`${url}'s ${POOLED_OUTPUT} has ${pooled.dims.length} dimensions [${pooled.dims.join(', ')}]; a pooled output is [batch, width].`, url);
+  }
+  const width = pooled.dims?.[1];
+  return typeof width === 'number' && width > 0 ? width : undefined;
 }
 
 /** The pooling sentence-transformers' Pooling module config asks for; a mode we lack is an error. */

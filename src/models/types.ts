@@ -5,7 +5,13 @@
 
 import type { BatchSensitivity } from './batch-sensitivity.ts';
 
-export type Pooling = 'mean' | 'cls' | 'last-token' | 'latent-attention';
+/**
+ * How token states become one vector. 'graph': the ONNX graph does it itself and outputs the vector
+ * as `sentence_embedding` (sentence-transformers' whole pipeline exported, e.g. EmbeddingGemma's
+ * mean + two Dense layers + Normalize): webgpu-embed pools nothing, it only truncates (Matryoshka)
+ * and normalizes that output. A graph with that output gets 'graph' unless the caller overrides it.
+ */
+export type Pooling = 'mean' | 'cls' | 'last-token' | 'latent-attention' | 'graph';
 /**
  * Which ONNX file of a folder runs, by transformers.js' names: 'fp32' → onnx/model.onnx, 'fp16' →
  * model_fp16, 'q8' → model_quantized (dynamic int8), 'int8' → model_int8, 'uint8' → model_uint8,
@@ -38,7 +44,7 @@ export interface ModelSpec {
   pooling: Pooling;
   /** L2-normalize the pooled vector (sentence-transformers' Normalize module, or the preset) */
   normalize: boolean;
-  /** the model's full output width (hidden size, or the latent head's output) */
+  /** the model's full output width (hidden size, the latent head's output, or the graph's sentence_embedding width) */
   dimensions: number;
   /** Matryoshka: the output sizes the model allows, ascending; [dimensions] when it is not a Matryoshka model */
   allowedDimensions: number[] | { min: number; max: number };

@@ -6,6 +6,7 @@
  * one), but the lock covers only run(), not tokenization, pooling or readback.
  */
 import { ModelLoadError } from '../errors.ts';
+import { hasGatherBlockQuantized, rewriteGatherBlockQuantized } from '../models/gather-block-quantized.ts';
 import type { LoadedModel } from '../models/types.ts';
 import type { Backend } from './backend.ts';
 import { Mutex } from './mutex.ts';
@@ -28,7 +29,8 @@ export interface ModelSession {
   readonly gpuDevice?: GPUDevice;
   /** webgpu backend: the nodes ORT runs on the CPU beside it, for want of a WebGPU kernel (webgpu-ops.ts) */
   readonly cpuNodes?: CpuNode[];
-  run(feeds: Record<string, ort.Tensor>, signal?: AbortSignal): Promise<Record<string, ort.Tensor>>;
+  /** `fetches`: only these outputs (all of them when left out) */
+  run(feeds: Record<string, ort.Tensor>, signal?: AbortSignal, fetches?: readonly string[]): Promise<Record<string, ort.Tensor>>;
   release(): Promise<void>;
 }
 
@@ -52,7 +54,7 @@ export async function createModelSession(model: LoadedModel, backend: Backend): 
   if (backend === 'webgpu') await Promise.all(lostReleases);
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(model.onnx, {
+    session = await ort.InferenceSession.create(backend === 'wasm' ? forWasm(model.onnx) : model.onnx, {
       executionProviders: [backend],
       graphOptimizationLevel: 'all',
       ...(backend === 'webgpu' ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
@@ -100,11 +102,11 @@ export async function createModelSession(model: LoadedModel, backend: Backend): 
     lostReleases.add(done);
     void done.then(() => lostReleases.delete(done));
   });
-  const run = (feeds: Record<string, ort.Tensor>, signal?: AbortSignal) =>
+  const run = (feeds: Record<string, ort.Tensor>, signal?: AbortSignal, fetches?: readonly string[]) =>
     ortRunLock.run(async () => {
       const s = held.session;
       if (!s) throw new Error(`the onnxruntime-web session for ${url} was released`);
-      return track(await s.run(feeds));
+      return track(await (fetches ? s.run(feeds, [...fetches]) : s.run(feeds)));
     }, signal);
   const track = (outputs: ort.InferenceSession.ReturnType) => {
     for (const t of Object.values(outputs)) {
@@ -131,6 +133,18 @@ export async function createModelSession(model: LoadedModel, backend: Backend): 
     run,
     release,
   };
+}
+
+/**
+ * The graph as the wasm provider can run it: a 4-bit embedding table (GatherBlockQuantized, which
+ * the browser build's CPU provider lacks) in standard ops (src/models/gather-block-quantized.ts).
+ */
+function forWasm(onnx: Uint8Array): Uint8Array {
+  try {
+    return hasGatherBlockQuantized(onnx) ? rewriteGatherBlockQuantized(onnx).onnx : onnx;
+  } catch {
+    return onnx; // a graph this cannot read: ORT judges it
+  }
 }
 
 /** A report, never a reason to fail a load that ORT accepted: an unreadable graph reports nothing. */

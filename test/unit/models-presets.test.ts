@@ -8,7 +8,7 @@ import { findPreset, PRESETS } from '../../src/models/presets.ts';
 import { promptPrefix } from '../../src/models/prompts.ts';
 import type { Dtype } from '../../src/models/types.ts';
 
-const POOLINGS = ['mean', 'cls', 'last-token', 'latent-attention'];
+const POOLINGS = ['mean', 'cls', 'last-token', 'latent-attention', 'graph'];
 
 describe.each(Object.entries(PRESETS))('preset %s', (id, p) => {
   it('has a folder URL ending in /, a default dtype among its dtypes, a pooling and limits', () => {
@@ -80,6 +80,17 @@ describe('facts per family', () => {
       expect(PRESETS[id]).toMatchObject({ pooling: 'mean', normalize: true, maxTokens: 512, prompts: { query: 'query: ', document: 'passage: ' } });
     }
     expect(PRESETS['multilingual-e5-large-instruct'].prompts).toEqual({ query: 'Instruct: {instruction}\nQuery: ', document: '' });
+  });
+
+  it("EmbeddingGemma-300m: its graph pools (sentence_embedding, 768 wide), the card's prompts, Matryoshka down to 128, 2048 tokens, right padding, no fp16 files", () => {
+    const p = PRESETS['embeddinggemma-300m'];
+    expect(p).toMatchObject({ pooling: 'graph', normalize: true, dimensions: 768, matryoshka: { min: 128 }, maxTokens: 2048, paddingSide: 'right' });
+    // the card's "Retrieval (Query)" and "Retrieval (Document)" prompts, with the title left as 'none'
+    expect(p.prompts).toEqual({ query: 'task: search result | query: ', document: 'title: none | text: ' });
+    // "EmbeddingGemma activations do not support fp16 or its derivatives. Please use fp32, q8, or q4"
+    expect(Object.keys(p.dtypes).sort()).toEqual(['fp32', 'q4', 'q8']);
+    // every file of the repository comes with its .onnx_data
+    for (const [dtype, file] of Object.entries(p.dtypes)) expect(file!.externalData).toEqual([`onnx/${dtype === 'fp32' ? 'model' : dtype === 'q8' ? 'model_quantized' : `model_${dtype}`}.onnx_data`]);
   });
 
   it('bge-small-en-v1.5 pools CLS; all-MiniLM-L6-v2 the mean over 256 tokens', () => {

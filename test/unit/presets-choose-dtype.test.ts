@@ -30,6 +30,8 @@ const EXPECTED: Record<PresetId, Record<DeviceKind, Dtype>> = {
   // q4f16 is the preset's choice on an f16 GPU; wasm takes int8; without f16, fp32 (2383 MB) is
   // over LARGE_FP32_MB, so the 4-bit MatMulNBits file (914 MB), which WebGPU runs natively
   'qwen3-embedding-0.6b': { wasm: 'q8', 'webgpu+f16': 'q4f16', 'webgpu-no-f16': 'q4' },
+  // q4 is the preset's default and runs everywhere (wasm with its 4-bit table rewritten): no fp16 files
+  'embeddinggemma-300m': { wasm: 'q4', 'webgpu+f16': 'q4', 'webgpu-no-f16': 'q4' },
   'multilingual-e5-small': { wasm: 'q8', 'webgpu+f16': 'fp16', 'webgpu-no-f16': 'fp32' },
   'multilingual-e5-base': { wasm: 'q8', 'webgpu+f16': 'fp16', 'webgpu-no-f16': 'fp32' },
   // fp32 is 2241 MB with external data: q8 (562 MB) instead, its int8 matmuls on the CPU

@@ -103,6 +103,16 @@ const TWINS: Twin[] = [
     },
   },
   {
+    zoo: 'embeddinggemma-shape',
+    preset: 'embeddinggemma-300m',
+    zooOnly: {
+      fp16: "the hub has model_fp16.onnx but its card says EmbeddingGemma's activations do not support fp16, so the preset leaves it out; the zoo builds it to test the dtype path",
+      q4f16: 'as fp16: on the hub, left out of the preset (fp16 activations)',
+    },
+    // the card's own example: `_, sentence_embedding = session.run(None, inputs)` with input_ids and attention_mask
+    signature: { inputs: ['input_ids', 'attention_mask'], outputs: ['last_hidden_state', 'sentence_embedding'], source: "onnx-community/embeddinggemma-300m-ONNX's card (its onnxruntime example)" },
+  },
+  {
     zoo: 'qwen3-reranker-gqa-shape',
     preset: 'qwen3-reranker-0.6b',
     zooOnly: { fp32: 'kept for the PyTorch comparison at full precision; the hub ships none ("fp32 and fp16 variants are not provided", its card)' },
