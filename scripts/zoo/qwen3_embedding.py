@@ -83,17 +83,69 @@ def _torch_last_token(model, ids: list[int]) -> np.ndarray:
     return v / np.linalg.norm(v)
 
 
+def make_source(hf_dir: Path, st_dir: Path, node_modules: Path):
+    """The toy Qwen3-Embedding: Qwen3Model (seeded draw) saved as a Hugging Face folder with the
+    real Qwen3 tokenizer appending <|endoftext|> (padding side left, as Qwen3-Embedding's), and the
+    sentence-transformers folder on it (last-token pooling, normalize, PROMPTS). Shared with
+    qwen3_embedding_gqa.py, so both zoo models carry the same weights. Returns (config, model,
+    tokenizer provenance)."""
+    from transformers import Qwen3Config, Qwen3Model
+
+    from models import save_sentence_transformer
+
+    config = Qwen3Config(**dc.QWEN3_SHAPE, architectures=["Qwen3ForCausalLM"])
+    model = dc.random_init(Qwen3Model, config, SEED)
+    model.save_pretrained(str(hf_dir), safe_serialization=True)
+    tok_info = dc.write_qwen3_tokenizer(node_modules, hf_dir, append_eos=True, padding_side="left")
+    save_sentence_transformer(hf_dir, st_dir, max_seq_length=MAX_SEQ_LENGTH, do_lower_case=False, pooling="lasttoken",
+                              prompts=PROMPTS)
+    return config, model, tok_info
+
+
+def _embed_alone(st, texts: list[str]) -> np.ndarray:
+    return np.stack([st.encode([t], batch_size=1, normalize_embeddings=True, convert_to_numpy=True,
+                               show_progress_bar=False)[0] for t in texts])
+
+
+def probe_reference(st_dir: Path, model, probe: list[dict]):
+    """sentence-transformers on st_dir, each probe input (prompt + text) ALONE, cross-checked
+    against Qwen3Model's last hidden state at the appended <|endoftext|>, and prompt_name='query'
+    against prompt + text. Returns (st, inputs, token ids, vectors [N, H], worst cross-check)."""
+    from sentence_transformers import SentenceTransformer
+
+    st = SentenceTransformer(str(st_dir), device="cpu", local_files_only=True)
+    tokenizer = st.tokenizer
+    inputs = [PROMPTS[p["task"]] + p["text"] for p in probe]
+    emb = _embed_alone(st, inputs)
+    ids = [tokenizer(t)["input_ids"] for t in inputs]
+    if any(r[-1] != dc.ENDOFTEXT_ID for r in ids):
+        raise AssertionError("the tokenizer does not end every input with <|endoftext|>")
+    worst = 0.0
+    for i, r in enumerate(ids):
+        worst = max(worst, float(np.abs(_torch_last_token(model, r) - emb[i]).max()))
+    if worst > 1e-5:
+        raise AssertionError(f"sentence-transformers and Qwen3Model's last token differ by {worst}")
+    by_name = st.encode([probe[i]["text"] for i in range(len(probe)) if probe[i]["task"] == "query"][:3],
+                        prompt_name="query", batch_size=1, normalize_embeddings=True, convert_to_numpy=True)
+    q_idx = [i for i, p in enumerate(probe) if p["task"] == "query"][:3]
+    if not np.allclose(by_name, emb[q_idx], atol=1e-5):
+        raise AssertionError("prompt_name='query' disagrees with prompt + text")
+    return st, inputs, ids, emb, worst
+
+
+def probe_entries(probe: list[dict], inputs: list[str], ids: list[list[int]], emb: np.ndarray) -> list[dict]:
+    """reference.json's "probe" list (the encoders' format)."""
+    return [{"text": p["text"], "task": p["task"], "input": inputs[i], "tokens": len(ids[i]),
+             "embedding": reference.vec(emb[i])} for i, p in enumerate(probe)]
+
+
 @dataclass
 class Qwen3EmbeddingSpec:
     name: str = NAME
     wheels: list = field(default_factory=list)
 
     def build(self, out_root: Path, ctx, probe: list[dict], corpus: Path, threads: int, node_modules: Path) -> dict:
-        import torch
-        from sentence_transformers import SentenceTransformer
-        from transformers import Qwen3Config, Qwen3Model
-
-        from models import save_sentence_transformer, sha256_file
+        from models import sha256_file
 
         t_model = time.time()
         steps: dict = {}
@@ -101,43 +153,17 @@ class Qwen3EmbeddingSpec:
         hf_dir, st_dir = work / "hf", work / "st"
 
         t0 = time.time()
-        config = Qwen3Config(**dc.QWEN3_SHAPE, architectures=["Qwen3ForCausalLM"])
-        model = dc.random_init(Qwen3Model, config, SEED)
-        model.save_pretrained(str(hf_dir), safe_serialization=True)
-        tok_info = dc.write_qwen3_tokenizer(node_modules, hf_dir, append_eos=True, padding_side="left")
-        save_sentence_transformer(hf_dir, st_dir, max_seq_length=MAX_SEQ_LENGTH, do_lower_case=False, pooling="lasttoken",
-                                  prompts=PROMPTS)
+        config, model, tok_info = make_source(hf_dir, st_dir, node_modules)
         steps["source"] = round(time.time() - t0, 1)
 
         # ---- reference: sentence-transformers, one text at a time; Qwen3Model cross-check
         t0 = time.time()
-        st = SentenceTransformer(str(st_dir), device="cpu", local_files_only=True)
-        tokenizer = st.tokenizer
-
-        def embed_alone(texts: list[str]) -> np.ndarray:
-            return np.stack([st.encode([t], batch_size=1, normalize_embeddings=True, convert_to_numpy=True,
-                                       show_progress_bar=False)[0] for t in texts])
-
-        inputs = [PROMPTS[p["task"]] + p["text"] for p in probe]
-        emb = embed_alone(inputs)
-        ids = [tokenizer(t)["input_ids"] for t in inputs]
-        if any(r[-1] != dc.ENDOFTEXT_ID for r in ids):
-            raise AssertionError("the tokenizer does not end every input with <|endoftext|>")
-        worst = 0.0
-        for i, r in enumerate(ids):
-            worst = max(worst, float(np.abs(_torch_last_token(model, r) - emb[i]).max()))
-        if worst > 1e-5:
-            raise AssertionError(f"sentence-transformers and Qwen3Model's last token differ by {worst}")
-        by_name = st.encode([probe[i]["text"] for i in range(len(probe)) if probe[i]["task"] == "query"][:3],
-                            prompt_name="query", batch_size=1, normalize_embeddings=True, convert_to_numpy=True)
-        q_idx = [i for i, p in enumerate(probe) if p["task"] == "query"][:3]
-        if not np.allclose(by_name, emb[q_idx], atol=1e-5):
-            raise AssertionError("prompt_name='query' disagrees with prompt + text")
+        st, inputs, ids, emb, worst = probe_reference(st_dir, model, probe)
 
         queries = json.loads((corpus / "paragraph-queries.json").read_text())
         paragraphs = json.loads((corpus / "paragraphs.json").read_text())
-        q_emb = embed_alone([PROMPTS["query"] + q["query"] for q in queries])
-        p_emb = embed_alone([p["text"] for p in paragraphs])
+        q_emb = _embed_alone(st, [PROMPTS["query"] + q["query"] for q in queries])
+        p_emb = _embed_alone(st, [p["text"] for p in paragraphs])
         expected = {p["id"]: i for i, p in enumerate(paragraphs)}
         top1 = np.argmax(q_emb @ p_emb.T, axis=1)
         hits = int(sum(int(top1[i]) == expected[q["expected"]] for i, q in enumerate(queries)))
@@ -150,8 +176,7 @@ class Qwen3EmbeddingSpec:
             "maxTokens": MAX_SEQ_LENGTH,
             "prompts": PROMPTS,
             "positions": "each text alone (0..n-1): batch-invariant, as MODELS.md asks",
-            "probe": [{"text": p["text"], "task": p["task"], "input": inputs[i], "tokens": len(ids[i]),
-                       "embedding": reference.vec(emb[i])} for i, p in enumerate(probe)],
+            "probe": probe_entries(probe, inputs, ids, emb),
             "retrieval": {"queries": [reference.vec(v) for v in q_emb], "paragraphs": [reference.vec(v) for v in p_emb]},
         }
         steps["reference"] = round(time.time() - t0, 1)

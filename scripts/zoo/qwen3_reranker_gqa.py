@@ -97,10 +97,13 @@ def _genai_python(work: Path) -> Path:
     return py
 
 
-def _genai_build(py: Path, hf_dir: Path, out: Path, work: Path) -> None:
+def _genai_build(py: Path, hf_dir: Path, out: Path, work: Path, extra_options: tuple[str, ...] = ()) -> None:
+    """The builder, fp32 for the CPU; extra_options are its KEY=VALUE --extra_options (e.g.
+    exclude_lm_head=true, for qwen3_embedding_gqa.py)."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    extra = ["--extra_options", *extra_options] if extra_options else []
     r = subprocess.run([str(py), "-m", "onnxruntime_genai.models.builder", "-i", str(hf_dir), "-o", str(out), "-p", "fp32",
-                        "-e", "cpu", "-c", str(work / "genai-cache")], env=env, capture_output=True, text=True)
+                        "-e", "cpu", "-c", str(work / "genai-cache"), *extra], env=env, capture_output=True, text=True)
     if r.returncode != 0 or not (out / "model.onnx").is_file():
         raise RuntimeError(f"onnxruntime-genai builder failed ({r.returncode}):\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
 
@@ -120,6 +123,22 @@ def _trim_gqa_inputs(model) -> int:
                 node.input.extend(names)
                 n += 1
     return n
+
+
+def _save_fp32(built: Path, fp32: Path) -> int:
+    """The builder's graph as fp32 (trimmed, _trim_gqa_inputs) + one external data file
+    (<name>_data). Saved as export.check_and_save(external_data=True) does, without onnx's checker:
+    the builder writes SimplifiedLayerNormalization in the default domain (an onnxruntime-internal
+    op, "No Op registered" for onnx 1.17's checker), as the hub's onnxruntime-optimized graphs do.
+    Returns how many GroupQueryAttention nodes were trimmed."""
+    import onnx
+
+    graph = onnx.load(str(built))
+    trimmed = _trim_gqa_inputs(graph)
+    onnx.save(graph, str(fp32), save_as_external_data=True,
+              all_tensors_to_one_file=True, location=fp32.name + "_data")
+    onnx.load(str(fp32))  # the data file and the offsets agree
+    return trimmed
 
 
 def pair_ids(tokenizer, query: str, doc: str, instruction: str = INSTRUCTION) -> list[int]:
@@ -144,7 +163,6 @@ class Qwen3RerankerGqaSpec:
     wheels: list = field(default_factory=list)
 
     def build(self, out_root: Path, ctx, probe: list[dict], corpus: Path, threads: int, node_modules: Path) -> dict:
-        import onnx
         import torch
         from transformers import AutoTokenizer, Qwen3Config, Qwen3ForCausalLM
 
@@ -190,14 +208,7 @@ class Qwen3RerankerGqaSpec:
         onnx_dir = folder / "onnx"
         onnx_dir.mkdir(parents=True)
         fp32 = onnx_dir / "model.onnx"
-        # Saved as export.check_and_save(external_data=True) does, without onnx's checker: the builder writes
-        # SimplifiedLayerNormalization in the default domain (an onnxruntime-internal op, "No Op registered"
-        # for onnx 1.17's checker), as the hub's onnxruntime-optimized graphs do.
-        graph = onnx.load(str(gqa_dir / "model.onnx"))
-        trimmed = _trim_gqa_inputs(graph)
-        onnx.save(graph, str(fp32), save_as_external_data=True,
-                  all_tensors_to_one_file=True, location="model.onnx_data")
-        onnx.load(str(fp32))  # the data file and the offsets agree
+        trimmed = _save_fp32(gqa_dir / "model.onnx", fp32)
         for f in ["config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json"]:
             shutil.copy2(hf_dir / f, folder / f)
         shutil.copy2(gqa_dir / "genai_config.json", folder / "genai_config.json")

@@ -19,7 +19,14 @@ import { poolingWeights } from './pooling-weights.ts';
 import { testHooks } from './test-hooks.ts';
 import { halfToFloat } from '../reference/half-to-float.ts';
 
-const HIDDEN_OUTPUTS = ['last_hidden_state', 'token_embeddings'];
+/**
+ * The graph outputs that carry the token states [B, T, H], first found wins: optimum's and
+ * transformers.js' exports name it last_hidden_state, optimum's export of a sentence-transformers
+ * model token_embeddings, and onnxruntime-genai's model builder hidden_states (its documented way to get
+ * embeddings from a decoder: --extra_options exclude_lm_head=true, which renames the logits output;
+ * the zoo's qwen3-embedding-gqa-shape is such an export).
+ */
+const HIDDEN_OUTPUTS = ['last_hidden_state', 'token_embeddings', 'hidden_states'];
 
 /** One model on one device: its session and the head after it. Rebuilt after a device loss. */
 export interface EmbedRuntime {
@@ -42,7 +49,7 @@ export async function buildEmbedRuntime(model: LoadedModel, backend: Backend): P
       throw new ModelLoadError(
         spec.pooling === 'graph'
           ? `the model has no ${POOLED_OUTPUT} output (it has ${session.outputNames.join(', ')}), and its pooling is 'graph'`
-          : `the model has no last_hidden_state output (it has ${session.outputNames.join(', ')}); webgpu-embed pools token states itself`,
+          : `the model has no token-state output (${HIDDEN_OUTPUTS.join(', ')}; it has ${session.outputNames.join(', ')}); webgpu-embed pools token states itself`,
         spec.baseUrl + spec.onnxFile,
       );
     }
