@@ -15,6 +15,8 @@ export type { CpuNode } from './runtime/webgpu-ops.ts';
 export { createReranker, rerank, releaseSharedRerankers } from './client/reranker.ts';
 export type { CreateRerankerOptions, RerankOptions, Reranker, RerankerStats, RerankResult, RerankResults } from './client/reranker.ts';
 export type { HeadMode, RerankerInfo, RerankProgress } from './engine/reranker.ts';
+export type { HeadKind } from './engine/score-runtime.ts';
+export type { BatchingInfo, BatchLimits } from './engine/batching.ts';
 export type { RerankerKind, RerankerOverrides, RerankTemplate } from './models/rerank.ts';
 export { searchAndRerank } from './client/search.ts';
 export type { SearchAndRerankOptions, SearchResult, SearchResults } from './client/search.ts';
@@ -23,7 +25,7 @@ export type { AddOptions, CreateIndexOptions, IndexDocument, IndexEmbedder, Inde
 export { deleteSavedIndex, listSavedIndexes } from './vector-index/persist.ts';
 export type { LoadProgress } from './models/folder.ts';
 export type { ModelOverrides } from './models/spec.ts';
-export type { Dtype, Pooling, Task } from './models/types.ts';
+export type { Dtype, PaddingSide, Pooling, Task } from './models/types.ts';
 export type { DeviceRequest, Backend } from './runtime/backend.ts';
 export {
   WebGPUEmbedError,
