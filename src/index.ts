@@ -24,6 +24,8 @@ export { createIndex } from './vector-index/index.ts';
 export type { AddOptions, CreateIndexOptions, IndexDocument, IndexEmbedder, IndexProgress, IndexSearchOptions, IndexStats, SearchHit, VectorIndex, VectorStorage } from './vector-index/index.ts';
 export { deleteSavedIndex, listSavedIndexes } from './vector-index/persist.ts';
 export type { LoadProgress } from './models/folder.ts';
+export { configureHub } from './models/hub.ts';
+export type { HubOptions } from './models/hub.ts';
 export type { ModelOverrides } from './models/spec.ts';
 export type { Dtype, PaddingSide, Pooling, Task } from './models/types.ts';
 export type { DeviceRequest, Backend } from './runtime/backend.ts';

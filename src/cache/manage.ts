@@ -36,16 +36,17 @@ export async function listCachedModels(store: UseStore = weightStore()): Promise
 }
 
 /**
- * Deletes a model's files from the weight cache (a model folder URL or a preset id), or every
- * model when none is given. A load in progress elsewhere finds the files gone and fetches them again.
+ * Deletes a model's files from the weight cache (a model folder URL, a preset id, or a hub id,
+ * read with configureHub()'s settings), or every model when none is given. A load in progress elsewhere finds the files gone and fetches them again.
  *
  * @example
  * await clearCache('multilingual-e5-small'); // one model
+ * await clearCache('Xenova/all-MiniLM-L6-v2@main'); // a hub id at a revision ('main' when none)
  * await clearCache();                        // everything
  */
 export async function clearCache(model?: string, store: UseStore = weightStore()): Promise<void> {
   if (model === undefined) return clearStore(store);
-  const { baseUrl } = resolveSource(model, undefined);
+  const { baseUrl } = resolveSource(model);
   const keys = (await allMetas(store)).filter((m) => m.model === baseUrl || m.url.startsWith(baseUrl)).map((m) => m.key);
   await deleteModel(store, baseUrl, keys);
 }

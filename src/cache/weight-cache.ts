@@ -1,10 +1,11 @@
 /**
  * The weight cache as an engine uses it: on by default where IndexedDB exists (browsers, workers),
- * off where it does not (Node); files keyed under the model's folder with a preset's pinned
- * revision and SHA-256s; and a load that fails on a stored file forgets that file, so bytes the
+ * off where it does not (Node); files keyed under the model's folder with its revision (a preset's
+ * pinned commit, a hub id's revision) and a preset's SHA-256s; and a load that fails on a stored file forgets that file, so bytes the
  * loader rejected are not served again.
  */
 import { ModelLoadError } from '../errors.ts';
+import type { HubOptions } from '../models/hub.ts';
 import { resolveSource } from '../models/source.ts';
 import type { FetchFile } from '../models/types.ts';
 import { createCachedFetchFile } from './cached-fetch-file.ts';
@@ -34,22 +35,24 @@ export interface WeightCache {
  * const model = await cache.guard(loadModel('multilingual-e5-small', { fetchFile: cache.fetchFile }));
  */
 export function openWeightCache(
-  o: { model: string; preset?: string; cache?: false | CacheOptions },
+  o: { model: string; preset?: string; revision?: string; hub?: HubOptions; cache?: false | CacheOptions },
   internals: Partial<CachedFetchFileOptions> = {},
 ): WeightCache | undefined {
   if (o.cache === false || typeof indexedDB === 'undefined') return undefined;
   const options = checkCacheOptions(o.cache ?? {});
-  const { baseUrl, preset } = resolveSource(o.model, o.preset);
+  // The same folder, preset and revision the loader resolves (src/models/source.ts): a hub id at two
+  // revisions is two folders and two keys, never one set of files.
+  const { baseUrl, preset, revision } = resolveSource(o.model, { preset: o.preset, revision: o.revision, hub: o.hub });
   const sha256: Record<string, string> = {};
   for (const file of Object.values(preset?.dtypes ?? {})) {
     for (const [path, hash] of Object.entries(file?.sha256 ?? {})) sha256[new URL(path, baseUrl).href] = hash;
   }
   const store = internals.store ?? weightStore();
-  const key = (url: string) => (preset?.revision ? `${url}@${preset.revision}` : url);
+  const key = (url: string) => (revision ? `${url}@${revision}` : url);
   const fetchFile = createCachedFetchFile({
     ...options,
     model: baseUrl,
-    ...(preset?.revision ? { revision: preset.revision } : {}),
+    ...(revision ? { revision } : {}),
     sha256,
     ...internals,
     store,

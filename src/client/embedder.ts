@@ -142,7 +142,7 @@ export async function createEmbedder(options: CreateEmbedderOptions): Promise<Em
 }
 
 const shared = new SharedInstances<Embedder>();
-const LOAD_KEYS = ['model', 'preset', 'overrides', 'device', 'dtype', 'selfCheck', 'worker', 'wasmPaths', 'numThreads', 'limits', 'cache'] as const;
+const LOAD_KEYS = ['model', 'preset', 'revision', 'hub', 'overrides', 'device', 'dtype', 'selfCheck', 'worker', 'wasmPaths', 'numThreads', 'limits', 'cache'] as const;
 
 /**
  * Embeds texts with a model, loading it on first use and keeping it for later calls with the

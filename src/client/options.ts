@@ -5,6 +5,8 @@
  */
 import type { CacheOptions } from '../cache/weight-cache.ts';
 import type { BatchLimits } from '../engine/batching.ts';
+import { configuredHub, hubSettings, modelForm, type HubOptions } from '../models/hub.ts';
+import { resolveSource } from '../models/source.ts';
 import type { ModelOverrides } from '../models/spec.ts';
 import type { Dtype } from '../models/types.ts';
 import type { DeviceRequest } from '../runtime/backend.ts';
@@ -13,10 +15,34 @@ import { workerWatch } from './worker.ts';
 
 /** The load options both model kinds take (createEmbedder's and createReranker's add their own). */
 export interface LoadOptions {
-  /** a model folder URL (Hugging Face layout: config.json, tokenizer.json, onnx/model.onnx, …) or a preset id */
+  /**
+   * The model: a preset id ('multilingual-e5-small'); a hub id, 'owner/name' or 'owner/name@revision'
+   * ('Xenova/all-MiniLM-L6-v2', read from the hub setting below; a hub id of a preset's repository
+   * gets the preset's facts); or a model folder URL (Hugging Face layout: config.json,
+   * tokenizer.json, onnx/model.onnx, …), absolute or relative to the page ('/models/e5/', './models/e5/').
+   * A malformed hub id is a TypeError; a string of none of these forms a ModelLoadError that lists
+   * the presets, closest first.
+   */
   model: string;
   /** apply a preset's facts to a folder given by URL (a self-hosted copy of a known model) */
   preset?: string;
+  /**
+   * A hub id's or preset id's revision: a branch, tag or commit ('main' for a hub id that names
+   * none; a preset's pinned commit for a preset id). The same as 'owner/name@revision'. At a
+   * revision other than a preset's pinned commit, the preset's SHA-256 pins do not apply (they
+   * describe that commit's bytes). Files are cached per revision.
+   */
+  revision?: string;
+  /**
+   * Where hub ids' (and presets') files come from: `{ host, pathTemplate }`, default
+   * https://huggingface.co and '{model}/resolve/{revision}/'. A mirror ('https://hf-mirror.com'),
+   * a path on this site ('/models' → /models/{owner}/{name}/resolve/{revision}/{file}), or in Node
+   * a local folder ('./models'). Over configureHub()'s settings, for this load.
+   *
+   * @example
+   * await createEmbedder({ model: 'Xenova/all-MiniLM-L6-v2', hub: { host: '/models' } });
+   */
+  hub?: HubOptions;
   /** override what the model's own files say */
   overrides?: ModelOverrides;
   /** 'auto' (default) takes WebGPU on a hardware adapter, else wasm; 'webgpu' without an adapter throws */
@@ -39,9 +65,18 @@ export interface LoadOptions {
 /** The engine-side load options: only what was given, plus the ORT settings (progress travels apart). */
 export function engineLoadOptions<O extends LoadOptions>(o: O, extra: Record<string, unknown> = {}) {
   const ort: OrtSettings = { ...(o.wasmPaths ? { wasmPaths: o.wasmPaths } : {}), ...(o.numThreads ? { numThreads: o.numThreads } : {}) };
+  // Read the model string here, on the page: a malformed one fails before a worker starts, and a
+  // relative folder URL and a relative hub host resolve against the page, not the worker's script
+  // (whose './' is the library's assets folder). The worker gets the hub settings resolved, so
+  // configureHub() on this thread applies there too.
+  const hub = hubSettings(o.hub);
+  const { baseUrl } = resolveSource(o.model, { preset: o.preset, revision: o.revision, hub });
+  const form = modelForm(o.model);
   return {
-    model: o.model,
+    model: form.kind === 'url' && form.relative ? baseUrl : o.model,
     ...(o.preset ? { preset: o.preset } : {}),
+    ...(o.revision !== undefined ? { revision: o.revision } : {}),
+    ...(form.kind !== 'url' ? { hub } : {}),
     ...(o.overrides ? { overrides: o.overrides } : {}),
     ...(o.device ? { device: o.device } : {}),
     ...(o.dtype ? { dtype: o.dtype } : {}),
@@ -72,7 +107,8 @@ export class SharedInstances<T extends { dispose(): Promise<void> }> {
   private readonly kept = new Map<string, { instance: Promise<T>; alive: () => boolean }>();
 
   get(load: object, create: () => Promise<T>): Promise<T> {
-    const key = JSON.stringify(load);
+    // configureHub() changes where a hub id's files come from, so it is part of what was loaded.
+    const key = JSON.stringify([load, configuredHub() ?? null]);
     const kept = this.kept.get(key);
     // One kept in a worker that has died since answers nothing again: the next call makes a new one (in a new worker).
     if (kept?.alive()) return kept.instance;

@@ -146,7 +146,7 @@ export async function createReranker(options: CreateRerankerOptions): Promise<Re
 }
 
 const shared = new SharedInstances<Reranker>();
-const LOAD_KEYS = ['model', 'preset', 'overrides', 'device', 'dtype', 'head', 'selfCheck', 'worker', 'wasmPaths', 'numThreads', 'limits', 'cache'] as const;
+const LOAD_KEYS = ['model', 'preset', 'revision', 'hub', 'overrides', 'device', 'dtype', 'head', 'selfCheck', 'worker', 'wasmPaths', 'numThreads', 'limits', 'cache'] as const;
 
 /**
  * Ranks documents by relevance to a query, loading the model on first use and keeping it for

@@ -6,6 +6,7 @@
 import { openWeightCache, type CacheOptions, type CacheStats } from '../cache/weight-cache.ts';
 import { DisposedError, DtypeUnsupportedError } from '../errors.ts';
 import { loadModel, type LoadProgress } from '../models/folder.ts';
+import type { HubOptions } from '../models/hub.ts';
 import type { ModelOverrides } from '../models/spec.ts';
 import { chunkText, prepareTexts } from '../models/prepare.ts';
 import type { Dtype, FetchFile, LoadedModel, ModelSpec, PreparedText, Task } from '../models/types.ts';
@@ -29,6 +30,10 @@ export interface EmbedderEngineOptions {
   model: string;
   /** apply a preset's facts to a folder given by URL (a self-hosted copy of a known model) */
   preset?: string;
+  /** a hub id's or preset id's revision (branch, tag or commit) */
+  revision?: string;
+  /** where hub ids' files come from, already resolved against the page by the client (src/models/hub.ts) */
+  hub?: HubOptions;
   /** what the model's own files say, overridden: pooling, normalize, prompts, maxTokens, matryoshka, ... */
   overrides?: ModelOverrides;
   device?: DeviceRequest;
@@ -121,6 +126,8 @@ export async function createEmbedderEngine(opts: EmbedderEngineOptions): Promise
     const loading = loadModel(opts.model, {
       ...opts.overrides,
       ...(opts.preset ? { preset: opts.preset } : {}),
+      ...(opts.revision ? { revision: opts.revision } : {}),
+      ...(opts.hub ? { hub: opts.hub } : {}),
       ...(opts.dtype ? { dtype: opts.dtype } : { dtypeOrder: dtypeOrderFor(choice) }),
       ...(fetchFile ? { fetchFile } : {}),
       ...(signal ? { signal } : {}),

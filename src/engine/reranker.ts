@@ -9,6 +9,7 @@
 import { openWeightCache, type CacheOptions, type CacheStats } from '../cache/weight-cache.ts';
 import { DisposedError } from '../errors.ts';
 import { loadModel, type LoadProgress } from '../models/folder.ts';
+import type { HubOptions } from '../models/hub.ts';
 import { preparePairs, rerankerSpec, type PreparedPair, type RerankerKind, type RerankerOverrides, type RerankerSpec, type RerankTemplate } from '../models/rerank.ts';
 import type { ModelOverrides } from '../models/spec.ts';
 import type { Dtype, FetchFile, LoadedModel } from '../models/types.ts';
@@ -34,6 +35,10 @@ export interface RerankerEngineOptions {
   /** a model folder URL (Hugging Face layout) or a preset id ('qwen3-reranker-0.6b', 'bge-reranker-base', ...) */
   model: string;
   preset?: string;
+  /** a hub id's or preset id's revision (branch, tag or commit) */
+  revision?: string;
+  /** where hub ids' files come from, already resolved against the page by the client (src/models/hub.ts) */
+  hub?: HubOptions;
   /** the folder's facts overridden (maxTokens, ...) and the reranker's (kind, template, yesToken, ...) */
   overrides?: ModelOverrides & RerankerOverrides;
   device?: DeviceRequest;
@@ -138,6 +143,8 @@ export async function createRerankerEngine(opts: RerankerEngineOptions): Promise
     const loading = loadModel(opts.model, {
       ...modelOverrides,
       ...(opts.preset ? { preset: opts.preset } : {}),
+      ...(opts.revision ? { revision: opts.revision } : {}),
+      ...(opts.hub ? { hub: opts.hub } : {}),
       ...(opts.dtype ? { dtype: opts.dtype } : { dtypeOrder: dtypeOrderFor(choice) }),
       ...(fetchFile ? { fetchFile } : {}),
       ...(signal ? { signal } : {}),

@@ -5,12 +5,14 @@
  */
 import { ModelFileIsHtmlError, ModelFileNotFoundError, ModelLoadError } from '../errors.ts';
 import { looksLikeWebPage } from './file-checks.ts';
+import { localFileResponse } from './local-files.ts';
 import type { FetchFile, FileProbe } from './types.ts';
 
 const FOLDER_HINT = 'a folder must hold config.json, tokenizer.json, tokenizer_config.json and onnx/model.onnx (or onnx/model_<dtype>.onnx)';
 
 /**
- * Makes a FetchFile over a given `fetch` (the global one by default). Rejects with
+ * Makes a FetchFile over a given `fetch` (by default the global one, and in Node file: URLs read
+ * from the disk: a local hub folder or model folder). Rejects with
  * ModelFileNotFoundError on 404, ModelLoadError on other failures, and with the signal's own
  * reason (an AbortError) when the signal aborts.
  *
@@ -18,7 +20,7 @@ const FOLDER_HINT = 'a folder must hold config.json, tokenizer.json, tokenizer_c
  * const fetchFile = createFetchFile();
  * const bytes = await fetchFile('https://host/model/config.json', { onBytes: (done, total) => console.log(done, total) });
  */
-export function createFetchFile(fetchImpl: typeof fetch = (...args) => globalThis.fetch(...args)): FetchFile {
+export function createFetchFile(fetchImpl: typeof fetch = defaultFetch): FetchFile {
   const fetchFile: FetchFile = async (url, opts = {}) => {
     const { signal, onBytes } = opts;
     signal?.throwIfAborted();
@@ -78,6 +80,12 @@ export async function probeFile(fetchImpl: typeof fetch, url: string, signal?: A
   } finally {
     await reader?.cancel().catch(() => {});
   }
+}
+
+/** The global fetch, except that in Node a file: URL is read from the disk (Node's fetch has no file: scheme). */
+function defaultFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+  const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+  return localFileResponse(url, init?.signal ?? undefined) ?? globalThis.fetch(input, init);
 }
 
 /** The FetchFile used when loadModel is given none. */

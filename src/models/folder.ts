@@ -3,7 +3,7 @@
  * parallel, then the weights (ONNX, external data, NV-Embed's latent-attention head) in
  * parallel, each checked for what it claims to be.
  */
-import { DtypeNotFoundError, ModelFileIsHtmlError, ModelFileNotFoundError, ModelLoadError } from '../errors.ts';
+import { DtypeNotFoundError, ModelFileIsHtmlError, ModelFileNotFoundError, ModelLoadError, StorageQuotaError } from '../errors.ts';
 import { describeDtypes, dtypesInFolder } from './dtype-probe.ts';
 import { fetchFile as defaultFetchFile } from './fetch-file.ts';
 import { batchSensitivity, type BatchSensitivity } from './batch-sensitivity.ts';
@@ -13,7 +13,8 @@ import { chooseDtypeInOrder, type ModelPreset } from './presets.ts';
 import { readGraphOutputs, type OnnxValueInfo } from './onnx-graph.ts';
 import { createProgressTracker, type LoadProgress, type ProgressTracker } from './progress.ts';
 import { readSafetensors } from './safetensors.ts';
-import { resolveSource } from './source.ts';
+import type { HubOptions } from './hub.ts';
+import { resolveSource, type ModelSource } from './source.ts';
 import { resolveSpecFacts, type FolderFiles, type ModelOverrides } from './spec.ts';
 import { createTextTokenizer } from './tokenizer.ts';
 import type { Dtype, FetchFile, LatentAttentionSpec, LoadedModel, ModelSpec, PaddingSide, TextTokenizer } from './types.ts';
@@ -25,6 +26,10 @@ export interface LoadModelOptions extends ModelOverrides {
   dtype?: Dtype;
   /** apply a preset's facts to a folder given by URL (a self-hosted copy of a known model) */
   preset?: string;
+  /** a hub id's or preset id's revision (branch, tag or commit); a hub id may say it itself ('owner/name@rev') */
+  revision?: string;
+  /** where hub ids' files come from (src/models/hub.ts); configureHub()'s settings, else the Hugging Face hub */
+  hub?: HubOptions;
   /**
    * With no dtype asked: the dtypes to try, in order (the engine's choice for its backend, e.g.
    * no fp16 files on an adapter without 'shader-f16'); a preset's default comes first when listed.
@@ -40,7 +45,7 @@ const FOLDER_HINT = 'a model folder holds config.json, tokenizer.json, tokenizer
 const LATENT_FILE = 'latent_attention.safetensors';
 
 /**
- * Loads a model by preset id or folder URL.
+ * Loads a model by preset id, hub id ('owner/name[@revision]') or folder URL.
  *
  * @example
  * const model = await loadModel('multilingual-e5-small', { dtype: 'q8', onProgress: (e) => console.log(e) });
@@ -52,7 +57,8 @@ export async function loadModel(idOrUrl: string, options: LoadModelOptions = {})
   if (options.dtype !== undefined && !isDtype(options.dtype)) {
     throw new RangeError(`Unknown dtype ${JSON.stringify(options.dtype)}: expected one of ${DTYPES.map((d) => `'${d}'`).join(' | ')}.`);
   }
-  const { baseUrl, preset } = resolveSource(idOrUrl, options.preset);
+  const source = resolveSource(idOrUrl, { preset: options.preset, revision: options.revision, hub: options.hub });
+  const { baseUrl, preset } = source;
   const tracker = createProgressTracker(options.onProgress);
   const read = fileReader(baseUrl, options.fetchFile ?? defaultFetchFile, tracker);
   signal?.throwIfAborted();
@@ -67,7 +73,9 @@ export async function loadModel(idOrUrl: string, options: LoadModelOptions = {})
     read('1_Pooling/config.json', { signal }),
     read('config_sentence_transformers.json', { signal }),
     read('sentence_bert_config.json', { signal }),
-  ]);
+  ]).catch((err: unknown) => {
+    throw hubFolderError(idOrUrl, source, err);
+  });
   const json = (file: string, bytes: Uint8Array) => parseJsonFile(fileUrl(baseUrl, file), bytes);
   const config = json('config.json', configB);
   const tokenizerJson = json('tokenizer.json', tokenizerB);
@@ -130,6 +138,27 @@ export async function loadModel(idOrUrl: string, options: LoadModelOptions = {})
     await latentP.catch(() => {});
     throw weights.firstError();
   }
+}
+
+/**
+ * A hub-built folder (a hub id, or a preset id) whose config.json cannot be had: the folder is not
+ * there for this app, whatever the transport said (404; the hub's 401 for a repository that does
+ * not exist or is private; a web page from a site that answers every path; a host that cannot be
+ * reached). One ModelFileNotFoundError naming the URL tried and the hub setting that built it,
+ * the original error as its cause. Other errors (an abort, a full disk) pass as they are.
+ */
+function hubFolderError(model: string, source: ModelSource, err: unknown): unknown {
+  const url = fileUrl(source.baseUrl, 'config.json');
+  if (!source.hub || !(err instanceof ModelLoadError) || err instanceof StorageQuotaError || err.url !== url) return err;
+  const { repo, revision, describe } = source.hub;
+  const what = model.trim().includes('/') ? `The hub model '${model.trim()}'` : `The preset '${model.trim()}' (${repo} at ${revision})`;
+  const folderHint = model.trim().includes('/') ? ` If '${model.trim()}' is a folder on this site, write it as a path: './${model.trim().replace(/@.*$/, '')}/'.` : '';
+  return new ModelFileNotFoundError(
+    `${what} was not found at ${url} (${err.message.replace(/\.$/, '')}). It was looked for in ${repo} at revision '${revision}' from ${describe}. ` +
+      `Check the owner/name and the revision; a private or gated repository cannot be read this way.${folderHint}`,
+    url,
+    { cause: err },
+  );
 }
 
 /**

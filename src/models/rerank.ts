@@ -13,6 +13,7 @@
  */
 import { ModelLoadError, YesNoTokenError } from '../errors.ts';
 import { findPreset } from './presets.ts';
+import { presetForModel } from './source.ts';
 import type { LoadedModel, PaddingSide } from './types.ts';
 
 export type RerankerKind = 'yes-no' | 'cross-encoder';
@@ -78,7 +79,7 @@ type Model = Pick<LoadedModel, 'spec' | 'tokenizer'>;
 export function rerankerSpec(model: Model, o: RerankerOverrides = {}, presetName?: string): RerankerSpec {
   const { spec, tokenizer } = model;
   const config = spec.config;
-  const presetKind = (presetName ? findPreset(presetName) : undefined)?.preset.reranker?.kind ?? findPreset(spec.id)?.preset.reranker?.kind;
+  const presetKind = (presetName ? findPreset(presetName) : undefined)?.preset.reranker?.kind ?? presetForModel(spec.id)?.preset.reranker?.kind;
   const kind = o.kind ?? presetKind ?? kindFromConfig(config);
   const url = `${spec.baseUrl}config.json`;
   if (!kind) {

@@ -263,15 +263,21 @@ describe('the dtype picks the ONNX file and its external data, as transformers.j
 });
 
 describe('where the folder is', () => {
-  it('a relative URL resolves against the page (or worker) location and gains its trailing slash', async () => {
+  it('a relative URL (./, ../ or /) resolves against the page (or worker) location and gains its trailing slash', async () => {
     vi.stubGlobal('location', { href: pathToFileURL(MODELS).href + '/index.html' });
-    const { spec } = await loadModel('tiny-e5', { fetchFile: diskFetchFile() });
+    const { spec } = await loadModel('./tiny-e5', { fetchFile: diskFetchFile() });
     expect(spec.baseUrl).toBe(fixtureUrl('tiny-e5'));
-    expect(spec.id).toBe('tiny-e5');
+    expect(spec.id).toBe('./tiny-e5');
   });
 
-  it('without a location, a name that is not a preset is a ModelLoadError listing the presets', async () => {
-    await expect(loadModel('tiny-e5', { fetchFile: diskFetchFile() })).rejects.toThrow(/neither a known model \(qwen3-embedding-0\.6b, /);
+  it('a bare name that is not a preset is no longer read as a folder under the page: a ModelLoadError listing the presets', async () => {
+    // (it used to be a folder relative to the page, or in the library's worker its assets folder)
+    vi.stubGlobal('location', { href: pathToFileURL(MODELS).href + '/index.html' });
+    const log: string[] = [];
+    const err = await loadModel('tiny-e5', { fetchFile: diskFetchFile({}, log) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelLoadError);
+    expect((err as Error).message).toMatch(/'tiny-e5' is neither a preset, a hub id nor a model folder URL.*Presets, closest first: .*qwen3-embedding-0\.6b/);
+    expect(log).toEqual([]);
   });
 
   it('a preset id (any case) reads from its folder URL', async () => {
