@@ -27,7 +27,7 @@ export type { LoadProgress } from './models/folder.ts';
 export { configureHub } from './models/hub.ts';
 export type { HubOptions } from './models/hub.ts';
 export type { ModelOverrides } from './models/spec.ts';
-export type { Dtype, PaddingSide, Pooling, Task } from './models/types.ts';
+export type { Dtype, DtypeOption, MatryoshkaInfo, PaddingSide, Pooling, PoolingName, Task } from './models/types.ts';
 export type { DeviceRequest, Backend } from './runtime/backend.ts';
 export {
   WebGPUEmbedError,

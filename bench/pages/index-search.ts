@@ -60,7 +60,7 @@ function unitRows(n: number, dims: number, seed: number): Float32Array {
 /** An embedder stand-in: the index only reads its info (queries are vectors here). */
 function vectorsOnly(dims: number): IndexEmbedder {
   return {
-    info: { model: 'random', device: 'webgpu', dimensions: dims, allowedDimensions: [dims], maxTokens: 512 } as IndexEmbedder['info'],
+    info: { model: 'random', device: 'webgpu', dimensions: dims, matryoshka: { trained: false }, maxTokens: 512 } as IndexEmbedder['info'],
     embed: () => Promise.reject(new Error('the benchmark searches with vectors')),
     countTokens: () => Promise.reject(new Error('the benchmark searches with vectors')),
   };

@@ -16,6 +16,7 @@ import {
   createIndex,
   listCachedModels,
   type Embedder,
+  type EmbedderInfo,
   type IndexDocument,
   type SearchHit,
   type VectorIndex,
@@ -145,15 +146,12 @@ async function load(): Promise<void> {
 
   const model = resolveModel(modelInput.value || defaultModel);
   const device = deviceSelect.value as 'auto' | 'webgpu' | 'wasm';
-  const min = Number(params.get('matryoshka'));
   const label = modelName(model);
   progress.show(`Loading ${label}…`);
   try {
     const e = await createEmbedder({
       model,
       device,
-      // a model not trained for Matryoshka can still be cut, to see what that costs (?matryoshka=)
-      ...(min > 0 ? { overrides: { matryoshka: { min } } } : {}),
       signal,
       onProgress: (p) => {
         const d = downloadText(p, label);
@@ -343,14 +341,25 @@ function snippet(h: SearchHit<Meta>, terms: string[]): HTMLElement {
 
 // ---- Matryoshka: the same corpus at fewer dimensions ------------------------------------------
 
-/** The sizes to offer, largest first; undefined when the model allows one size only. */
+/**
+ * The sizes to offer, largest first: the trained ones, or down to ?matryoshka=<min> on a model
+ * not trained for Matryoshka truncation (every embedder takes any size; an untrained model loses
+ * more quality as it shrinks, which the table shows); undefined for an untrained model otherwise.
+ */
 function dimsChoices(): number[] | undefined {
   if (!embedder) return undefined;
-  const allowed = embedder.info.allowedDimensions;
-  if (Array.isArray(allowed)) return allowed.length > 1 ? [...allowed].sort((a, b) => b - a) : undefined;
+  const m = embedder.info.matryoshka;
+  const forced = Number(params.get('matryoshka'));
+  let range: { min: number; max: number } | undefined;
+  if (m.trained) {
+    if (Array.isArray(m.sizes)) return m.sizes.length > 1 ? [...m.sizes].sort((a, b) => b - a) : undefined;
+    range = m.sizes;
+  } else if (forced > 0) range = { min: Math.min(forced, embedder.info.dimensions), max: embedder.info.dimensions };
+  if (!range) return undefined;
+  const { min, max } = range;
   const out: number[] = [];
-  for (let d = allowed.max; d >= allowed.min && out.length < 6; d = Math.round(d / 2)) out.push(d);
-  if (out.at(-1) !== allowed.min && out.length < 6) out.push(allowed.min);
+  for (let d = max; d >= min && out.length < 6; d = Math.round(d / 2)) out.push(d);
+  if (out.at(-1) !== min && out.length < 6) out.push(min);
   return out;
 }
 
@@ -374,7 +383,7 @@ function setupDims(): void {
     fieldset.dataset.state = 'disabled';
     options.append(el('label', { className: 'dim' }, el('input', { type: 'checkbox', checked: true, disabled: true }), ` ${info.dimensions}`));
     reason.append(
-      `${modelName(info.model)} has one output size (${info.dimensions} dimensions): it was not trained for Matryoshka truncation, so it allows no smaller size. ` +
+      `${modelName(info.model)} has one output size (${info.dimensions} dimensions): it was not trained for Matryoshka truncation, so a smaller size runs but loses more quality. ` +
         'Models that were (Qwen3-Embedding: 32 to 1024) can be cut here to show the trade-off. ',
       el('a', { href: withParam('matryoshka', String(Math.max(1, Math.round(info.dimensions / 10)))), dataset: { testid: 'dims-override' } }, 'Truncate anyway'),
       ' (an override: quality drops faster than for a Matryoshka model).',
@@ -390,9 +399,14 @@ function setupDims(): void {
   });
   const min = Number(params.get('matryoshka'));
   reason.textContent =
-    min > 0
-      ? `Override ?matryoshka=${min}: ${modelName(info.model)} was not trained for truncation; any size from ${min} is allowed anyway.`
-      : `${modelName(info.model)} allows ${Array.isArray(info.allowedDimensions) ? info.allowedDimensions.join(', ') : `${info.allowedDimensions.min} to ${info.allowedDimensions.max}`} dimensions.`;
+    min > 0 && !info.matryoshka.trained
+      ? `Override ?matryoshka=${min}: ${modelName(info.model)} was not trained for truncation; cut to these sizes anyway.`
+      : `${modelName(info.model)} was trained for ${trainedSizes(info.matryoshka)} dimensions.`;
+}
+
+function trainedSizes(m: EmbedderInfo['matryoshka']): string {
+  if (!m.trained) return 'its full';
+  return Array.isArray(m.sizes) ? m.sizes.join(', ') : `${m.sizes.min} to ${m.sizes.max}`;
 }
 
 function withParam(key: string, value: string): string {

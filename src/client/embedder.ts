@@ -10,11 +10,13 @@ import type { ModelOverrides } from '../models/spec.ts';
 import type { Task } from '../models/types.ts';
 import { askPersistence } from '../cache/quota.ts';
 import { DisposedError } from '../errors.ts';
+import { checkOptions } from './option-check.ts';
+import { AT_EMBED_CALL, AT_LOAD, CREATE_EMBEDDER_RULES, EMBED_ONE_CALL_RULES, EMBED_RULES, EMBEDDER_LOAD_KEYS } from './option-rules.ts';
 import { engineLoadOptions, SharedInstances, splitOptions, type LoadOptions } from './options.ts';
 import { callWorker, engineWorker } from './worker.ts';
 
 export interface CreateEmbedderOptions extends LoadOptions {
-  /** override what the model's own files say: pooling, normalize, prompts, maxTokens, matryoshka: { min }, paddingSide */
+  /** override what the model's own files say: pooling ('last_token' and the like accepted), normalize, prompts, maxTokens, paddingSide, and matryoshka ({ min } or { sizes }: the sizes it was trained for) */
   overrides?: ModelOverrides;
   /**
    * At load, embed a probe sentence on WebGPU and on the wasm path (the same ONNX file) and compare:
@@ -35,7 +37,12 @@ export interface EmbedOptions {
   task?: Task;
   /** the task description for instruction-aware models (Qwen3-Embedding, NV-Embed, e5-instruct) */
   instruction?: string;
-  /** Matryoshka output size (any size the model allows); the full width by default */
+  /**
+   * Matryoshka output size: any integer from 1 to the model's full width (the vector's first
+   * `dimensions` values, re-normalized when the model normalizes), as sentence-transformers'
+   * truncate_dim; the full width by default. `info.matryoshka` says whether the model was trained
+   * for it (below the full width, an untrained model loses more quality).
+   */
   dimensions?: number;
   signal?: AbortSignal;
   onProgress?: (e: EmbedProgress) => void;
@@ -66,9 +73,10 @@ export interface Embedder {
   embed(texts: string[], options?: EmbedOptions): Promise<Embeddings>;
   /**
    * Tokens per text as embed() with these options would see it (prompt and special tokens
-   * included, before any cut at info.maxTokens): for fitting passages to the model.
+   * included, before any cut at info.maxTokens): for fitting passages to the model. embed()'s
+   * options are accepted; task and instruction are the ones that count.
    */
-  countTokens(texts: string[], options?: Pick<EmbedOptions, 'task' | 'instruction'>): Promise<number[]>;
+  countTokens(texts: string[], options?: EmbedOptions): Promise<number[]>;
   /** what the engine holds and read back, for benchmarks and leak checks */
   stats(): Promise<EmbedderStats>;
   dispose(): Promise<void>;
@@ -97,6 +105,7 @@ function callOptions(o: EmbedOptions): Omit<EmbedCallOptions, 'onProgress' | 'si
  * await embedder.dispose();
  */
 export async function createEmbedder(options: CreateEmbedderOptions): Promise<Embedder> {
+  checkOptions(options, CREATE_EMBEDDER_RULES, 'createEmbedder()', AT_EMBED_CALL);
   if (!options || typeof options.model !== 'string' || !options.model) {
     throw new TypeError("createEmbedder needs { model }: a model folder URL or a preset id such as 'multilingual-e5-small'");
   }
@@ -108,8 +117,14 @@ export async function createEmbedder(options: CreateEmbedderOptions): Promise<Em
     const engine = await createEmbedderEngine({ ...engineOptions(options), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
     return {
       info: engine.info,
-      embed: async (texts, o = {}) => toEmbeddings(await engine.embed(texts, o)),
-      countTokens: async (texts, o = {}) => engine.countTokens(texts, o),
+      embed: async (texts, o = {}) => {
+        checkOptions(o, EMBED_RULES, 'embed()', AT_LOAD);
+        return toEmbeddings(await engine.embed(texts, o));
+      },
+      countTokens: async (texts, o = {}) => {
+        checkOptions(o, EMBED_RULES, 'countTokens()', AT_LOAD);
+        return engine.countTokens(texts, o);
+      },
       stats: async () => ({ liveGpuBuffers: engine.liveGpuBuffers, lastReadbackBytes: engine.lastReadbackBytes }),
       dispose: () => engine.dispose(),
     };
@@ -126,10 +141,12 @@ export async function createEmbedder(options: CreateEmbedderOptions): Promise<Em
     info,
     embed: async (texts, o = {}) => {
       if (disposed) throw new DisposedError('this embedder was disposed; create a new one with createEmbedder()');
+      checkOptions(o, EMBED_RULES, 'embed()', AT_LOAD);
       return toEmbeddings(await callWorker((api) => api.embed(id, texts, callOptions(o), o.signal, o.onProgress ? proxy(o.onProgress) : undefined), w, { texts, options: callOptions(o) }));
     },
     countTokens: async (texts, o = {}) => {
       if (disposed) throw new DisposedError('this embedder was disposed; create a new one with createEmbedder()');
+      checkOptions(o, EMBED_RULES, 'countTokens()', AT_LOAD);
       return callWorker((api) => api.countTokens(id, texts, { ...(o.task ? { task: o.task } : {}), ...(o.instruction !== undefined ? { instruction: o.instruction } : {}) }), w);
     },
     stats: () => callWorker((api) => api.stats(id), w),
@@ -142,7 +159,6 @@ export async function createEmbedder(options: CreateEmbedderOptions): Promise<Em
 }
 
 const shared = new SharedInstances<Embedder>();
-const LOAD_KEYS = ['model', 'preset', 'revision', 'hub', 'overrides', 'device', 'dtype', 'selfCheck', 'worker', 'wasmPaths', 'numThreads', 'limits', 'cache'] as const;
 
 /**
  * Embeds texts with a model, loading it on first use and keeping it for later calls with the
@@ -152,10 +168,11 @@ const LOAD_KEYS = ['model', 'preset', 'revision', 'hub', 'overrides', 'device', 
  * const [a, b] = await embed(['first text', 'second text'], { model: 'all-minilm-l6-v2' });
  */
 export async function embed(texts: string[], options: EmbedOptions & Omit<CreateEmbedderOptions, 'signal'>): Promise<Embeddings> {
+  checkOptions(options, EMBED_ONE_CALL_RULES, 'embed()');
   if (!options || typeof options.model !== 'string' || !options.model) {
     throw new TypeError("embed(texts, { model }) needs a model: a model folder URL or a preset id such as 'multilingual-e5-small'");
   }
-  const { load, call } = splitOptions(options, LOAD_KEYS);
+  const { load, call } = splitOptions(options, EMBEDDER_LOAD_KEYS);
   const embedder = await shared.get(load, () => createEmbedder({ ...load, ...(call.onProgress ? { onProgress: call.onProgress } : {}) }));
   return embedder.embed(texts, call);
 }

@@ -8,7 +8,8 @@ import type { BatchLimits } from '../engine/batching.ts';
 import { configuredHub, hubSettings, modelForm, type HubOptions } from '../models/hub.ts';
 import { resolveSource } from '../models/source.ts';
 import type { ModelOverrides } from '../models/spec.ts';
-import type { Dtype } from '../models/types.ts';
+import { resolveDtypeOption } from '../models/onnx-files.ts';
+import type { DtypeOption } from '../models/types.ts';
 import type { DeviceRequest } from '../runtime/backend.ts';
 import type { OrtSettings } from '../runtime/ort.ts';
 import { workerWatch } from './worker.ts';
@@ -47,8 +48,14 @@ export interface LoadOptions {
   overrides?: ModelOverrides;
   /** 'auto' (default) takes WebGPU on a hardware adapter, else wasm; 'webgpu' without an adapter throws */
   device?: DeviceRequest;
-  /** which ONNX file: 'fp32' (onnx/model.onnx), 'fp16', 'q8' (model_quantized), 'int8', 'uint8', 'q4', 'q4f16', 'bnb4' */
-  dtype?: Dtype;
+  /**
+   * Which ONNX file, by transformers.js' names: 'fp32' (onnx/model.onnx), 'fp16', 'q8'
+   * (model_quantized), 'int8', 'uint8', 'q4', 'q4f16', 'bnb4', 'q2', 'q2f16'; 'auto' (the
+   * default) picks per device among the folder's files (`info.dtypeReason` says which and why);
+   * or transformers.js' per-file map, whose key here is 'model' (a folder holds one graph):
+   * `{ model: 'q8' }`.
+   */
+  dtype?: DtypeOption;
   /** run the engine in the library's worker (default) or in this thread */
   worker?: boolean;
   /** where onnxruntime-web's .wasm files are served, if the app's bundler does not place them */
@@ -64,6 +71,8 @@ export interface LoadOptions {
 
 /** The engine-side load options: only what was given, plus the ORT settings (progress travels apart). */
 export function engineLoadOptions<O extends LoadOptions>(o: O, extra: Record<string, unknown> = {}) {
+  // 'auto' and a map become the file's dtype, or nothing (the engine's choice per device).
+  const dtype = resolveDtypeOption(o.dtype);
   const ort: OrtSettings = { ...(o.wasmPaths ? { wasmPaths: o.wasmPaths } : {}), ...(o.numThreads ? { numThreads: o.numThreads } : {}) };
   // Read the model string here, on the page: a malformed one fails before a worker starts, and a
   // relative folder URL and a relative hub host resolve against the page, not the worker's script
@@ -79,7 +88,7 @@ export function engineLoadOptions<O extends LoadOptions>(o: O, extra: Record<str
     ...(form.kind !== 'url' ? { hub } : {}),
     ...(o.overrides ? { overrides: o.overrides } : {}),
     ...(o.device ? { device: o.device } : {}),
-    ...(o.dtype ? { dtype: o.dtype } : {}),
+    ...(dtype ? { dtype } : {}),
     ...extra,
     ...(o.limits ? { limits: o.limits } : {}),
     ...(o.cache !== undefined ? { cache: o.cache } : {}),

@@ -12,6 +12,8 @@ import { DisposedError } from '../errors.ts';
 import type { RerankerOverrides } from '../models/rerank.ts';
 import type { SelfCheckOption } from '../engine/self-check.ts';
 import type { ModelOverrides } from '../models/spec.ts';
+import { checkOptions } from './option-check.ts';
+import { AT_RERANK_CALL, AT_RERANKER_LOAD, CREATE_RERANKER_RULES, RERANK_ONE_CALL_RULES, RERANK_RULES, RERANKER_LOAD_KEYS } from './option-rules.ts';
 import { engineLoadOptions, SharedInstances, splitOptions, type LoadOptions } from './options.ts';
 import { callWorker, engineWorker } from './worker.ts';
 
@@ -100,6 +102,7 @@ function callOptions(o: RerankOptions): Omit<RerankCallOptions, 'onProgress' | '
  * best; // { index: 1, score: 0.99…, document: 'Paris is the capital of France.' }
  */
 export async function createReranker(options: CreateRerankerOptions): Promise<Reranker> {
+  checkOptions(options, CREATE_RERANKER_RULES, 'createReranker()', AT_RERANK_CALL);
   if (!options || typeof options.model !== 'string' || !options.model) {
     throw new TypeError("createReranker needs { model }: a model folder URL or a preset id such as 'qwen3-reranker-0.6b'");
   }
@@ -107,6 +110,7 @@ export async function createReranker(options: CreateRerankerOptions): Promise<Re
   // navigator.storage.persist() exists on the main thread only.
   if (options.cache && options.cache.persist) await askPersistence();
   const check = (query: unknown, documents: unknown, o: RerankOptions) => {
+    checkOptions(o, RERANK_RULES, 'rerank()', AT_RERANKER_LOAD);
     checkRerankArgs(query, documents);
     return checkTopK(o.topK);
   };
@@ -146,7 +150,6 @@ export async function createReranker(options: CreateRerankerOptions): Promise<Re
 }
 
 const shared = new SharedInstances<Reranker>();
-const LOAD_KEYS = ['model', 'preset', 'revision', 'hub', 'overrides', 'device', 'dtype', 'head', 'selfCheck', 'worker', 'wasmPaths', 'numThreads', 'limits', 'cache'] as const;
 
 /**
  * Ranks documents by relevance to a query, loading the model on first use and keeping it for
@@ -157,13 +160,14 @@ const LOAD_KEYS = ['model', 'preset', 'revision', 'hub', 'overrides', 'device', 
  * ranked.map((r) => [r.index, r.score]);
  */
 export async function rerank(query: string, documents: string[], options: RerankOptions & Omit<CreateRerankerOptions, 'signal'>): Promise<RerankResults> {
+  checkOptions(options, RERANK_ONE_CALL_RULES, 'rerank()');
   if (!options || typeof options.model !== 'string' || !options.model) {
     throw new TypeError("rerank(query, documents, { model }) needs a model: a model folder URL or a preset id such as 'qwen3-reranker-0.6b'");
   }
   checkRerankArgs(query, documents);
   checkTopK(options.topK);
   if (documents.length === 0) return noResults();
-  const { load, call } = splitOptions(options, LOAD_KEYS);
+  const { load, call } = splitOptions(options, RERANKER_LOAD_KEYS);
   const reranker = await shared.get(load, () => createReranker({ ...load, ...(call.onProgress ? { onProgress: call.onProgress } : {}) }));
   return reranker.rerank(query, documents, call);
 }

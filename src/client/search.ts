@@ -6,6 +6,8 @@ import { checkRerankArgs, checkTopK, rankByScore } from '../engine/rank.ts';
 import type { Embedder } from './embedder.ts';
 import type { Reranker, RerankResult } from './reranker.ts';
 import { cosineSimilarity } from '../reference/cosine.ts';
+import { checkOptions } from './option-check.ts';
+import { SEARCH_AND_RERANK_RULES } from './option-rules.ts';
 
 export interface SearchAndRerankOptions {
   embedder: Embedder;
@@ -46,6 +48,7 @@ export interface SearchResults extends Array<SearchResult> {
  * hits[0]; // { index, score, similarity, document }
  */
 export async function searchAndRerank(query: string, passages: string[], opts: SearchAndRerankOptions): Promise<SearchResults> {
+  checkOptions(opts, SEARCH_AND_RERANK_RULES, 'searchAndRerank()');
   if (!opts?.embedder || !opts.reranker) throw new TypeError('searchAndRerank needs { embedder, reranker }: from createEmbedder() and createReranker()');
   checkRerankArgs(query, passages);
   const topK = checkTopK(opts.topK);

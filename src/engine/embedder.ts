@@ -9,7 +9,7 @@ import { loadModel, type LoadProgress } from '../models/folder.ts';
 import type { HubOptions } from '../models/hub.ts';
 import type { ModelOverrides } from '../models/spec.ts';
 import { chunkText, prepareTexts } from '../models/prepare.ts';
-import type { Dtype, FetchFile, LoadedModel, ModelSpec, PreparedText, Task } from '../models/types.ts';
+import type { Dtype, FetchFile, LoadedModel, MatryoshkaInfo, ModelSpec, PreparedText, Task } from '../models/types.ts';
 import type { AdapterReport } from '../runtime/adapter.ts';
 import { chooseBackend, type Backend, type BackendChoice, type DeviceRequest } from '../runtime/backend.ts';
 import { Mutex } from '../runtime/mutex.ts';
@@ -81,8 +81,10 @@ export interface EmbedderInfo {
   /** why this device: requested, or what 'auto' found */
   deviceReason: string;
   adapter: AdapterReport;
+  /** the full output width; embed() takes any `dimensions` from 1 to it */
   dimensions: number;
-  allowedDimensions: number[] | { min: number; max: number };
+  /** whether the model was trained for Matryoshka truncation, and at which sizes (a preset or overrides.matryoshka says so): an app can warn below the full width otherwise */
+  matryoshka: MatryoshkaInfo;
   pooling: ModelSpec['pooling'];
   normalize: boolean;
   maxTokens: number;
@@ -159,11 +161,11 @@ export function dtypeOrderFor(choice: BackendChoice): Dtype[] {
 
 /** fp16 files run on WebGPU only with 'shader-f16': say so before downloading, not as a shader error mid-run. */
 export function checkDtype(dtype: Dtype | undefined, choice: BackendChoice): void {
-  if (choice.backend !== 'webgpu' || (dtype !== 'fp16' && dtype !== 'q4f16')) return;
+  if (choice.backend !== 'webgpu' || (dtype !== 'fp16' && dtype !== 'q4f16' && dtype !== 'q2f16')) return;
   if (choice.adapter.features?.includes('shader-f16')) return;
   throw new DtypeUnsupportedError(
     `dtype '${dtype}' runs on WebGPU only with the adapter's 'shader-f16' feature, which this adapter lacks: ` +
-      `use dtype '${dtype === 'fp16' ? 'fp32' : 'q4'}', leave dtype out (webgpu-embed picks one that runs), or use device 'wasm'.`,
+      `use dtype '${dtype === 'fp16' ? 'fp32' : dtype === 'q2f16' ? 'q2' : 'q4'}', leave dtype out (webgpu-embed picks one that runs), or use device 'wasm'.`,
   );
 }
 
@@ -201,7 +203,7 @@ class Embedder implements EmbedderEngine {
       deviceReason: choice.reason,
       adapter: choice.adapter,
       dimensions: spec.dimensions,
-      allowedDimensions: spec.allowedDimensions,
+      matryoshka: spec.matryoshka,
       pooling: spec.pooling,
       normalize: spec.normalize,
       maxTokens: spec.maxTokens,

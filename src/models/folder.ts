@@ -15,7 +15,7 @@ import { createProgressTracker, type LoadProgress, type ProgressTracker } from '
 import { readSafetensors } from './safetensors.ts';
 import type { HubOptions } from './hub.ts';
 import { resolveSource, type ModelSource } from './source.ts';
-import { resolveSpecFacts, type FolderFiles, type ModelOverrides } from './spec.ts';
+import { canonicalPooling, resolveSpecFacts, type FolderFiles, type ModelOverrides } from './spec.ts';
 import { createTextTokenizer } from './tokenizer.ts';
 import type { Dtype, FetchFile, LatentAttentionSpec, LoadedModel, ModelSpec, PaddingSide, TextTokenizer } from './types.ts';
 
@@ -88,7 +88,7 @@ export async function loadModel(idOrUrl: string, options: LoadModelOptions = {})
     poolingFile = bytes && json(`${poolingPath}/config.json`, bytes);
   }
 
-  const wantsLatent = isRecord(config.latent_attention_config) && (options.pooling === undefined || options.pooling === 'latent-attention');
+  const wantsLatent = isRecord(config.latent_attention_config) && (options.pooling === undefined || canonicalPooling(options.pooling) === 'latent-attention');
   const files: FolderFiles = {
     config,
     tokenizerConfig,

@@ -3,9 +3,10 @@
  * (@huggingface/transformers src/utils/dtypes.js DEFAULT_DTYPE_SUFFIX_MAPPING), and which external
  * data files go with one (src/utils/model-loader.js resolveExternalDataFormat).
  */
-import type { Dtype } from './types.ts';
+import { DtypeUnsupportedError } from '../errors.ts';
+import type { Dtype, DtypeOption } from './types.ts';
 
-export const DTYPES: readonly Dtype[] = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'];
+export const DTYPES: readonly Dtype[] = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4', 'q2', 'q2f16'];
 
 const SUFFIX: Record<Dtype, string> = {
   fp32: '',
@@ -16,7 +17,17 @@ const SUFFIX: Record<Dtype, string> = {
   q4: '_q4',
   q4f16: '_q4f16',
   bnb4: '_bnb4',
+  q2: '_q2',
+  q2f16: '_q2f16',
 };
+
+/**
+ * transformers.js names these too (model_q1.onnx, model_q1f16.onnx: 1-bit MatMulNBits), but
+ * onnxruntime-web 1.30 refuses such a graph when the session is made ("nbits_ == 2 || nbits_ == 4
+ * || nbits_ == 8 was false", test/unit/dtype-names.test.ts): they are refused by name, before any
+ * download, rather than after one.
+ */
+const UNRUNNABLE: Record<string, string> = { q1: 'model_q1.onnx', q1f16: 'model_q1f16.onnx' };
 
 /** transformers.js refuses more chunks than this (hub/constants.js MAX_EXTERNAL_DATA_CHUNKS). */
 const MAX_CHUNKS = 100;
@@ -36,6 +47,44 @@ export function isDtype(value: unknown): value is Dtype {
 }
 
 /**
+ * The `dtype` option (transformers.js' forms) → the file's dtype, or undefined for the engine's
+ * choice per device ('auto', an empty map, or left out). A map's only key is 'model': a folder
+ * here has one graph, onnx/model*.onnx, and 'model' is the key transformers.js gives that file.
+ * A value of the wrong type is a TypeError, an unknown name a RangeError; both name the option.
+ *
+ * @example
+ * resolveDtypeOption('auto');            // undefined
+ * resolveDtypeOption({ model: 'q8' });   // 'q8'
+ * resolveDtypeOption({ decoder_model_merged: 'q4' }); // RangeError: ... its key is 'model'
+ */
+export function resolveDtypeOption(value: unknown, name = 'dtype'): Dtype | undefined {
+  if (value === undefined || value === 'auto') return undefined;
+  if (typeof value === 'string') {
+    if (isDtype(value)) return value;
+    if (Object.hasOwn(UNRUNNABLE, value)) {
+      throw new DtypeUnsupportedError(
+        `${name} '${value}' (onnx/${UNRUNNABLE[value]}, 1-bit MatMulNBits) cannot run here: onnxruntime-web 1.30's MatMulNBits takes 2, 4 or 8 bits. Use 'q2', 'q4' or 'auto'.`,
+      );
+    }
+    throw new RangeError(`${name} must be one of ${DTYPE_NAMES.map((d) => `'${d}'`).join(', ')} or a map { model: <one of those> }, got ${JSON.stringify(value)}.`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new TypeError(`${name} must be a dtype name such as 'q8' or 'auto', or a map { model: 'q8' }, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`}.`);
+  }
+  const others = Object.keys(value).filter((k) => k !== 'model');
+  if (others.length) {
+    throw new RangeError(
+      `${name} map has ${others.map((k) => `'${k}'`).join(', ')}: a model folder here has one ONNX graph, onnx/model*.onnx, and its key is 'model' ` +
+        `(transformers.js' own key for it): pass { model: 'q8' } or just 'q8'.`,
+    );
+  }
+  return resolveDtypeOption((value as { model?: unknown }).model, `${name}.model`);
+}
+
+/** Every name the dtype option takes, 'auto' first (for messages). */
+export const DTYPE_NAMES: readonly Extract<DtypeOption, string>[] = ['auto', ...DTYPES];
+
+/**
  * The external data files config.json's "transformers.js_config".use_external_data_format names
  * for an ONNX file, as transformers.js reads it: true → one chunk, a number → that many, an
  * object → by the file's full name ('model_fp16.onnx') or its base name ('model'), falsy → none.
@@ -52,7 +101,7 @@ export function externalDataFromConfig(config: Record<string, unknown>, onnxFile
   const setting = (jsConfig as { use_external_data_format: unknown }).use_external_data_format;
   if (setting === undefined || setting === null) return undefined;
   const fullName = onnxFile.slice(onnxFile.lastIndexOf('/') + 1);
-  const baseName = fullName.replace(/(_fp16|_quantized|_q4f16|_q4|_int8|_uint8|_bnb4)?\.onnx$/, '');
+  const baseName = fullName.replace(/(_fp16|_quantized|_q4f16|_q4|_q2f16|_q2|_int8|_uint8|_bnb4)?\.onnx$/, '');
   let chunks: number;
   if (typeof setting === 'object') {
     const byName = setting as Record<string, unknown>;

@@ -8,7 +8,7 @@ import { ModelLoadError } from '../errors.ts';
 import type { OnnxValueInfo } from './onnx-graph.ts';
 import type { ModelPreset } from './presets.ts';
 import { promptsFromSentenceTransformers } from './prompts.ts';
-import type { ModelSpec, PaddingSide, Pooling, Task } from './types.ts';
+import type { MatryoshkaInfo, ModelSpec, PaddingSide, Pooling, PoolingName, Task } from './types.ts';
 
 /** The JSON files of a folder that decide its facts; optional ones are undefined when absent. */
 export interface FolderFiles {
@@ -39,7 +39,8 @@ export const POOLED_OUTPUT = 'sentence_embedding';
 
 /** What a caller may set over the folder and the preset. */
 export interface ModelOverrides {
-  pooling?: Pooling;
+  /** 'mean' | 'cls' | 'last-token' | 'latent-attention', or the ecosystem's spellings ('last_token', 'first_token', 'eos', 'latent_attention', ...) */
+  pooling?: PoolingName;
   normalize?: boolean;
   /** per task; merged over the folder's and the preset's prompts */
   prompts?: Partial<Record<Task, string>>;
@@ -47,14 +48,59 @@ export interface ModelOverrides {
   /** at most the model's position embeddings */
   maxTokens?: number;
   paddingSide?: PaddingSide;
-  /** a Matryoshka model: the smallest output size it was trained for (any size from it up to the full width is allowed) */
-  matryoshka?: { min: number };
+  /**
+   * The model was trained for Matryoshka truncation: every size from `min` up to the full width,
+   * or the listed `sizes`. Reported in `info.matryoshka`; `dimensions` takes any size from 1 to the
+   * full width on any model, this only says which sizes keep the model's quality.
+   */
+  matryoshka?: { min: number } | { sizes: number[] };
 }
 
 export type SpecFacts = Pick<
   ModelSpec,
-  'pooling' | 'normalize' | 'dimensions' | 'allowedDimensions' | 'maxTokens' | 'paddingSide' | 'prompts' | 'defaultInstruction' | 'maskInstruction'
+  'pooling' | 'normalize' | 'dimensions' | 'matryoshka' | 'maxTokens' | 'paddingSide' | 'prompts' | 'defaultInstruction' | 'maskInstruction'
 >;
+
+/**
+ * Pooling names as the ecosystem writes them → ours: transformers.js' feature-extraction pipeline
+ * ('cls' / 'first_token', 'last_token' / 'eos', 'mean'), sentence-transformers' pooling modes
+ * ('lasttoken'), and snake_case for NV-Embed's head. `info.pooling` keeps our spelling.
+ */
+export const POOLING_ALIASES: Readonly<Record<PoolingName, Pooling>> = {
+  mean: 'mean',
+  cls: 'cls',
+  first_token: 'cls',
+  'last-token': 'last-token',
+  last_token: 'last-token',
+  lasttoken: 'last-token',
+  eos: 'last-token',
+  'latent-attention': 'latent-attention',
+  latent_attention: 'latent-attention',
+  graph: 'graph',
+};
+
+/** Pooling modes other libraries compute and this one does not, with what they are. */
+const POOLING_NOT_HERE: Record<string, string> = {
+  none: "transformers.js' token vectors, unpooled",
+  max: "sentence-transformers' max over tokens",
+  weightedmean: "sentence-transformers' position-weighted mean",
+  mean_sqrt_len_tokens: "sentence-transformers' sum over √length",
+};
+
+/**
+ * Our name for a pooling name (undefined stays undefined); an unknown name is a RangeError listing
+ * the names, one we know but do not compute says so.
+ *
+ * @example canonicalPooling('last_token'); // 'last-token'
+ */
+export function canonicalPooling(name: unknown, option = 'overrides.pooling'): Pooling | undefined {
+  if (name === undefined) return undefined;
+  if (typeof name !== 'string') throw new TypeError(`${option} must be a string such as 'mean', got ${name === null ? 'null' : `a ${typeof name}`}.`);
+  if (Object.hasOwn(POOLING_ALIASES, name)) return POOLING_ALIASES[name as PoolingName];
+  const names = Object.keys(POOLING_ALIASES).map((k) => `'${k}'`).join(', ');
+  if (Object.hasOwn(POOLING_NOT_HERE, name)) throw new RangeError(`${option} '${name}' (${POOLING_NOT_HERE[name]}) is not computed by this library: pass one of ${names}.`);
+  throw new RangeError(`${option} must be one of ${names}, got ${JSON.stringify(name)}.`);
+}
 
 /** Integer-valued tokenizer_config model_max_length above this is transformers' "no limit" sentinel (int(1e30)). */
 const NO_LIMIT = 1e9;
@@ -73,7 +119,7 @@ export function resolveSpecFacts(files: FolderFiles, preset: ModelPreset | undef
   // states again would skip whatever the graph does after pooling (EmbeddingGemma's Dense layers).
   const pooled = files.graph?.outputs.find((o) => o.name === POOLED_OUTPUT);
   const pooling =
-    overrides.pooling ??
+    canonicalPooling(overrides.pooling) ??
     (pooled ? 'graph' : undefined) ??
     (files.hasLatentAttention ? 'latent-attention' : undefined) ??
     poolingFromFile(files.pooling, baseUrl) ??
@@ -121,10 +167,7 @@ export function resolveSpecFacts(files: FolderFiles, preset: ModelPreset | undef
     preset?.paddingSide ??
     (pooling === 'last-token' ? 'left' : 'right');
 
-  const matryoshka = overrides.matryoshka ?? preset?.matryoshka;
-  if (overrides.matryoshka && !(Number.isInteger(overrides.matryoshka.min) && overrides.matryoshka.min >= 1)) {
-    throw new RangeError(`matryoshka.min must be a positive integer, got ${overrides.matryoshka.min}`);
-  }
+  const matryoshka = matryoshkaInfo(overrides.matryoshka, preset?.matryoshka, dimensions);
   const fromFolder = promptsFromSentenceTransformers(files.sentenceTransformers?.prompts);
   const prompts = { ...preset?.prompts, ...fromFolder.prompts, ...overrides.prompts };
   const defaultInstruction = overrides.defaultInstruction ?? fromFolder.defaultInstruction ?? preset?.defaultInstruction;
@@ -133,7 +176,7 @@ export function resolveSpecFacts(files: FolderFiles, preset: ModelPreset | undef
     pooling,
     normalize,
     dimensions,
-    allowedDimensions: matryoshka ? { min: Math.min(matryoshka.min, dimensions), max: dimensions } : [dimensions],
+    matryoshka,
     maxTokens,
     paddingSide,
     prompts,
@@ -160,6 +203,27 @@ function pooledWidth(graph: NonNullable<FolderFiles['graph']>, pooled: OnnxValue
   }
   const width = pooled.dims?.[1];
   return typeof width === 'number' && width > 0 ? width : undefined;
+}
+
+/**
+ * Whether the model was trained for Matryoshka truncation, and at which sizes: overrides first,
+ * then the preset. A size list keeps the full width (always a trained size); sizes must be
+ * integers from 1 to the full width.
+ */
+function matryoshkaInfo(override: ModelOverrides['matryoshka'], fromPreset: { min: number } | undefined, full: number): MatryoshkaInfo {
+  const given = override ?? fromPreset;
+  if (!given) return { trained: false };
+  const source = override ? 'overrides' : 'preset';
+  if (typeof given !== 'object' || given === null) throw new TypeError(`overrides.matryoshka must be { min } or { sizes }, got ${JSON.stringify(given)}.`);
+  if ('sizes' in given) {
+    const { sizes } = given;
+    if (!Array.isArray(sizes) || sizes.length === 0 || !sizes.every((d) => Number.isInteger(d) && d >= 1 && d <= full)) {
+      throw new RangeError(`overrides.matryoshka.sizes must be a non-empty array of integers from 1 to the model's ${full} dimensions, got ${JSON.stringify(sizes)}.`);
+    }
+    return { trained: true, sizes: [...new Set([...sizes, full])].sort((a, b) => a - b), source };
+  }
+  if (!(Number.isInteger(given.min) && given.min >= 1)) throw new RangeError(`matryoshka.min must be a positive integer, got ${given.min}`);
+  return { trained: true, sizes: { min: Math.min(given.min, full), max: full }, source };
 }
 
 /** The pooling sentence-transformers' Pooling module config asks for; a mode we lack is an error. */

@@ -6,18 +6,32 @@
 import type { BatchSensitivity } from './batch-sensitivity.ts';
 
 /**
- * How token states become one vector. 'graph': the ONNX graph does it itself and outputs the vector
+ * How token states become one vector (`info.pooling` reports one of these). 'graph': the ONNX graph does it itself and outputs the vector
  * as `sentence_embedding` (sentence-transformers' whole pipeline exported, e.g. EmbeddingGemma's
  * mean + two Dense layers + Normalize): webgpu-embed pools nothing, it only truncates (Matryoshka)
  * and normalizes that output. A graph with that output gets 'graph' unless the caller overrides it.
  */
 export type Pooling = 'mean' | 'cls' | 'last-token' | 'latent-attention' | 'graph';
 /**
+ * The pooling names an app may pass (overrides.pooling): ours, and the spellings of transformers.js
+ * ('last_token', 'first_token', 'eos') and sentence-transformers ('lasttoken'), each meaning one of
+ * ours (src/models/spec.ts POOLING_ALIASES).
+ */
+export type PoolingName = Pooling | 'last_token' | 'lasttoken' | 'eos' | 'first_token' | 'latent_attention';
+/**
  * Which ONNX file of a folder runs, by transformers.js' names: 'fp32' → onnx/model.onnx, 'fp16' →
  * model_fp16, 'q8' → model_quantized (dynamic int8), 'int8' → model_int8, 'uint8' → model_uint8,
- * 'q4' → model_q4 (MatMulNBits), 'q4f16' → model_q4f16, 'bnb4' → model_bnb4 (MatMulBnb4).
+ * 'q4' → model_q4 (MatMulNBits), 'q4f16' → model_q4f16, 'bnb4' → model_bnb4 (MatMulBnb4),
+ * 'q2' → model_q2 and 'q2f16' → model_q2f16 (2-bit MatMulNBits).
  */
-export type Dtype = 'fp32' | 'fp16' | 'q8' | 'int8' | 'uint8' | 'q4' | 'q4f16' | 'bnb4';
+export type Dtype = 'fp32' | 'fp16' | 'q8' | 'int8' | 'uint8' | 'q4' | 'q4f16' | 'bnb4' | 'q2' | 'q2f16';
+/**
+ * The `dtype` option, as transformers.js takes it: a file's dtype, 'auto' (the engine's choice for
+ * the device: the same as leaving dtype out), or a per-file map. A map's keys are ONNX file base
+ * names; a folder here holds one graph, onnx/model*.onnx, whose key is 'model' (the key
+ * transformers.js uses for it too), so `{ model: 'q8' }` is `'q8'` and `{}` is 'auto'.
+ */
+export type DtypeOption = Dtype | 'auto' | { model?: Dtype | 'auto' };
 export type Task = 'query' | 'document';
 export type PaddingSide = 'left' | 'right';
 
@@ -46,8 +60,8 @@ export interface ModelSpec {
   normalize: boolean;
   /** the model's full output width (hidden size, the latent head's output, or the graph's sentence_embedding width) */
   dimensions: number;
-  /** Matryoshka: the output sizes the model allows, ascending; [dimensions] when it is not a Matryoshka model */
-  allowedDimensions: number[] | { min: number; max: number };
+  /** whether the model was trained to be cut to fewer dimensions (any size from 1 to `dimensions` is allowed either way) */
+  matryoshka: MatryoshkaInfo;
   /** the most tokens one input may have, special tokens included */
   maxTokens: number;
   paddingSide: PaddingSide;
@@ -71,6 +85,26 @@ export interface ModelSpec {
   /** NV-Embed's latent-attention head, when the folder has latent_attention.safetensors */
   latentAttention?: LatentAttentionSpec;
 }
+
+/**
+ * Whether a model was trained for Matryoshka truncation (`info.matryoshka`). Every embedder takes
+ * any `dimensions` from 1 to its full width, as sentence-transformers' truncate_dim does; a model
+ * trained for it (a preset or `overrides.matryoshka` says so) keeps its quality at the trained
+ * sizes, any other model loses some, by how much only an evaluation tells: an app can warn.
+ *
+ * @example
+ * const { matryoshka } = embedder.info;
+ * if (!matryoshka.trained) console.warn('this model was not trained for Matryoshka truncation');
+ */
+export type MatryoshkaInfo =
+  | { trained: false }
+  | {
+      trained: true;
+      /** the trained sizes: every integer from min to max (Qwen3-Embedding: 32 to 1024), or these, ascending, the full width included */
+      sizes: { min: number; max: number } | number[];
+      /** what says so: the preset, or overrides.matryoshka */
+      source: 'preset' | 'overrides';
+    };
 
 export interface LatentAttentionSpec {
   numLatents: number;

@@ -11,6 +11,8 @@
  * to embed. Where there is no WebGPU (or the embedder runs on wasm) the same search runs as a
  * JavaScript loop that yields to the page every ~8 ms.
  */
+import { checkOptions } from '../client/option-check.ts';
+import { ADD_RULES, CREATE_INDEX_RULES, INDEX_SEARCH_RULES } from '../client/option-rules.ts';
 import type { EmbedProgress } from '../engine/embedder.ts';
 import { checkDimensions } from '../engine/validate.ts';
 import { DisposedError, GpuDeviceLostError, IndexFormatError, WebGPUUnavailableError } from '../errors.ts';
@@ -64,6 +66,7 @@ const DEFAULT_PASSAGE_TOKENS = 256;
  * hit.passage; // { index: 0, start: 0, end: 34, text: 'Knead the dough for ten minutes…' }
  */
 export async function createIndex<M = unknown>(options: CreateIndexOptions): Promise<VectorIndex<M>> {
+  checkOptions(options, CREATE_INDEX_RULES, 'createIndex()');
   const { embedder } = options ?? {};
   if (!embedder || typeof embedder.embed !== 'function' || typeof embedder.countTokens !== 'function' || !embedder.info) {
     throw new TypeError('createIndex needs { embedder }: an embedder from createEmbedder()');
@@ -94,13 +97,14 @@ interface DeviceChoice {
 
 async function chooseDevice(request: NonNullable<CreateIndexOptions['device']>, embedder: IndexEmbedder): Promise<DeviceChoice> {
   if (typeof request === 'object' && request && 'queue' in request) return { device: request, own: false };
-  if (request === 'cpu') return { own: false };
-  if (request !== 'auto' && request !== 'webgpu') throw new RangeError(`device must be 'auto', 'webgpu', 'cpu' or a GPUDevice, not ${JSON.stringify(request)}`);
+  // 'wasm' is the embedder's word for "not WebGPU"; the index's CPU path is a JavaScript loop, hence also 'cpu'.
+  if (request === 'cpu' || request === 'wasm') return { own: false };
+  if (request !== 'auto' && request !== 'webgpu') throw new RangeError(`device must be 'auto', 'webgpu', 'wasm' (or 'cpu') or a GPUDevice, not ${JSON.stringify(request)}`);
   if (request === 'auto' && embedder.info.device !== 'webgpu') return { own: false };
   const device = await newDevice();
   if (device) return { device, own: true };
   if (request === 'webgpu') {
-    throw new WebGPUUnavailableError("createIndex: device 'webgpu' was requested but this page has no WebGPU adapter; use device 'auto' or 'cpu' (the same search as a JavaScript loop)");
+    throw new WebGPUUnavailableError("createIndex: device 'webgpu' was requested but this page has no WebGPU adapter; use device 'auto' or 'wasm' (the same search as a JavaScript loop)");
   }
   return { own: false };
 }
@@ -161,6 +165,7 @@ class Index<M> implements VectorIndex<M> {
 
   async add(documents: readonly (string | IndexDocument<M>)[], o: AddOptions = {}): Promise<string[]> {
     this.alive();
+    checkOptions(o, ADD_RULES, 'index.add()');
     const docs = this.normalizeDocuments(documents);
     o.signal?.throwIfAborted();
     if (docs.length === 0) return [];
@@ -237,6 +242,7 @@ class Index<M> implements VectorIndex<M> {
 
   async search(query: string | Float32Array, o: IndexSearchOptions<M> = {}): Promise<SearchHit<M>[]> {
     this.alive();
+    checkOptions(o, INDEX_SEARCH_RULES, 'index.search()');
     const topK = o.topK ?? 10;
     if (!Number.isInteger(topK) || topK < 1) throw new RangeError(`topK must be a positive integer, got ${topK}`);
     if (o.filter !== undefined && typeof o.filter !== 'function') throw new TypeError('filter must be a function (metadata, id) => boolean');

@@ -16,8 +16,13 @@ export interface CreateIndexOptions {
   dimensions?: number;
   /** how vectors are kept for scanning: 'float32' (default), 'int8' (4× smaller) or 'binary' (32×, Hamming); candidates are rescored in float32 */
   storage?: VectorStorage;
-  /** 'auto' (default): WebGPU when the embedder runs on WebGPU, else the CPU; 'webgpu', 'cpu', or a GPUDevice to use */
-  device?: 'auto' | 'webgpu' | 'cpu' | GPUDevice;
+  /**
+   * Where the scan runs. 'auto' (default): WebGPU when the embedder runs on WebGPU, else the CPU;
+   * 'webgpu'; 'wasm' (the embedder's word: no GPU) or its alias 'cpu' (what runs: a JavaScript
+   * loop on the CPU), so one device setting serves embedder and index; or a GPUDevice to share.
+   * `index.device` reports 'webgpu' or 'cpu'.
+   */
+  device?: 'auto' | 'webgpu' | 'wasm' | 'cpu' | GPUDevice;
   /** the key save() and load() use in IndexedDB (default 'default') */
   name?: string;
   /** most tokens in one passage, prompt and special tokens included (default min(256, the model's maxTokens)) */

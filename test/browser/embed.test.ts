@@ -99,7 +99,7 @@ interface Plan {
 const q = (texts: string[], extra: EmbedCall['options'] = {}): EmbedCall => ({ texts, options: { task: 'query', ...extra } });
 const d = (texts: string[], extra: EmbedCall['options'] = {}): EmbedCall => ({ texts, options: { task: 'document', ...extra } });
 
-/** Matryoshka runs: the folder declared a Matryoshka model through createEmbedder's overrides. */
+/** Matryoshka runs: the folder declared a Matryoshka model (trained from MRL_MIN up) through createEmbedder's overrides. */
 const MRL_MIN = 8;
 type Variant = 'plain' | 'matryoshka';
 
@@ -108,7 +108,7 @@ function plan(name: FixtureName, device: 'webgpu' | 'wasm', variant: Variant = '
   const add = (label: string, call: EmbedCall) => calls.push({ label, call });
   if (variant === 'matryoshka') {
     add('docs', d(DOCS));
-    for (const n of [16, MRL_MIN, MRL_MIN - 1]) add(`dimensions=${n}`, d(DOCS, { dimensions: n }));
+    for (const n of [16, MRL_MIN, MRL_MIN - 1, 33]) add(`dimensions=${n}`, d(DOCS, { dimensions: n }));
     return { calls };
   }
   if (name === 'minilm-shape') {
@@ -127,6 +127,7 @@ function plan(name: FixtureName, device: 'webgpu' | 'wasm', variant: Variant = '
     add('queries+instruction', q(QUERIES, { instruction: CUSTOM_INSTRUCTION }));
     add('dimensions=full', d(DOCS, { dimensions: 32 }));
     add('dimensions=16', d(DOCS, { dimensions: 16 }));
+    add('dimensions=33', d(DOCS, { dimensions: 33 }));
   }
   if (name === 'tiny-qwen3-embedding' || name === 'tiny-e5') {
     DOCS.forEach((t, i) => add(`alone ${i}`, d([t])));
@@ -150,7 +151,7 @@ interface BrowserResult {
 interface Info {
   device: string;
   dimensions: number;
-  allowedDimensions: number[] | { min: number; max: number };
+  matryoshka: { trained: false } | { trained: true; sizes: { min: number; max: number } | number[]; source: string };
   maxTokens: number;
   paddingSide: string;
   pooling: string;
@@ -408,27 +409,38 @@ describe("embed() on device 'wasm' (the CPU twins) matches (a)", () => {
 // ================================================================ 4-7 on WebGPU
 
 describe('embed() on WebGPU: Matryoshka, batch invariance, order, long texts', () => {
-  it('Matryoshka: a folder that is not a Matryoshka model refuses dimensions below its width', async () => {
+  it('Matryoshka on a folder not trained for it: any size up to its width, as truncate_dim; info says untrained', async () => {
     const r = await browserRun('tiny-qwen3-embedding', 'webgpu');
-    expect(r.info.allowedDimensions).toEqual([32]);
+    expect(r.info.matryoshka).toEqual({ trained: false });
     // the full width asked for explicitly is the default
     const explicit = r.get('dimensions=full');
     expect(explicit.dimensions).toBe(32);
     expectClose('tiny-qwen3-embedding dimensions=32 vs default', explicit.vectors, r.get('docs').vectors, SAME_ABS);
-    const err = r.error('dimensions=16');
-    expect(err, 'dimensions 16 was accepted by a model that allows [32]').toBeDefined();
+    // below it: the full vector cut and re-normalized (the GPU's Matryoshka kernel)
+    const cut = r.get('dimensions=16');
+    expect(cut.dimensions).toBe(16);
+    const want = r.get('docs').vectors.map((v) => {
+      const head = v.slice(0, 16);
+      const n = Math.hypot(...head);
+      return head.map((x) => x / n);
+    });
+    expectClose('tiny-qwen3-embedding dimensions=16 vs truncate+renormalize', cut.vectors, want, SAME_ABS);
+    // past it: a RangeError with the range
+    const err = r.error('dimensions=33');
+    expect(err, 'dimensions 33 was accepted by a 32-wide model').toBeDefined();
     expect(err!.name).toBe('RangeError');
-    expect(err!.message).toMatch(/dimensions must be one of 32/);
+    expect(err!.message).toMatch(/dimensions must be an integer from 1 to 32/);
   });
 
   for (const [name, device] of [['tiny-qwen3-embedding', 'webgpu'], ['tiny-e5', 'wasm']] as const) {
     it(`Matryoshka (overrides.matryoshka.min ${MRL_MIN}): dimensions d = the full vector truncated to d, re-normalized (${name} on ${device})`, async () => {
       const r = await browserRun(name, device, 'matryoshka');
       expect(r.info.device).toBe(device);
-      expect(r.info.allowedDimensions).toEqual({ min: MRL_MIN, max: 32 });
+      expect(r.info.matryoshka).toEqual({ trained: true, sizes: { min: MRL_MIN, max: 32 }, source: 'overrides' });
       const full = r.get('docs');
       expect(full.dimensions).toBe(32);
-      for (const dims of [16, MRL_MIN]) {
+      // the trained sizes, and one below them (allowed: info.matryoshka is for the app to warn)
+      for (const dims of [16, MRL_MIN, MRL_MIN - 1]) {
         const got = r.get(`dimensions=${dims}`);
         expect(got.dimensions).toBe(dims);
         expect(got.vectors.every((v) => v.length === dims)).toBe(true);
@@ -439,8 +451,8 @@ describe('embed() on WebGPU: Matryoshka, batch invariance, order, long texts', (
         });
         expectClose(`${name}@${device} dimensions=${dims} vs truncate+renormalize`, got.vectors, want, SAME_ABS);
       }
-      const err = r.error(`dimensions=${MRL_MIN - 1}`);
-      expect(err, `dimensions ${MRL_MIN - 1} (below the minimum) was accepted`).toBeDefined();
+      const err = r.error('dimensions=33');
+      expect(err, 'dimensions 33 (past the width) was accepted').toBeDefined();
       expect(err!.name).toBe('RangeError');
     });
   }

@@ -254,9 +254,10 @@ describe('embed: the vectors of createEmbedder({ worker: false }), bit for bit',
     expect(r.stderr).toBe('');
     expect(jsonLines<{ id: string }>(r.stdout).map((x) => x.id)).toEqual(['stdin#1', 'stdin#2']);
 
-    const bad = await cli(['embed', '-q', '--model', GLOVE, '--dimensions', '7', '-'], 'bread\n');
+    // any size from 1 to the model's width is a size (Matryoshka as truncate_dim); past it, none
+    const bad = await cli(['embed', '-q', '--model', GLOVE, '--dimensions', '101', '-'], 'bread\n');
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/^webgpu-embed: RangeError: dimensions must be one of 100/);
+    expect(bad.stderr).toMatch(/^webgpu-embed: RangeError: dimensions must be an integer from 1 to 100/);
     const notReranker = await cli(['rerank', '-q', '--model', GLOVE, '--query', 'q', '-'], 'bread\n');
     expect(notReranker.code).toBe(1);
     expect(notReranker.stderr).toMatch(/^webgpu-embed: ModelLoadError: .*not a reranker/);

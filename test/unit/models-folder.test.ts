@@ -34,7 +34,7 @@ describe('each fixture folder resolves to the facts its files state', () => {
       pooling: 'mean',
       normalize: true,
       dimensions: 32,
-      allowedDimensions: [32],
+      matryoshka: { trained: false },
       maxTokens: 512,
       paddingSide: 'right',
       prompts: { query: 'query: ', document: 'passage: ' },
@@ -139,11 +139,11 @@ describe('presets fill what a folder lacks; options override both', () => {
     expect(spec.prompts).toEqual({ query: 'query: ', document: 'passage: ' });
   });
 
-  it('a Matryoshka preset allows any size from its minimum to the full width', async () => {
+  it('a Matryoshka preset says the model was trained for every size from its minimum to the full width', async () => {
     // The preset's fp32 export has external data, which is then required.
     const data = new Uint8Array(8);
     const { spec, externalData } = await load('tiny-qwen3-embedding', { 'onnx/model.onnx_data': data }, { preset: 'qwen3-embedding-0.6b', dtype: 'fp32' });
-    expect(spec.allowedDimensions).toEqual({ min: 32, max: 32 });
+    expect(spec.matryoshka).toEqual({ trained: true, sizes: { min: 32, max: 32 }, source: 'preset' });
     expect(externalData).toEqual([{ path: 'onnx/model.onnx_data', data }]);
   });
 

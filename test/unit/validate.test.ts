@@ -9,11 +9,19 @@ describe('argument checks', () => {
     expect(() => checkTexts([])).not.toThrow();
   });
 
-  it('lists the sizes a model allows when dimensions are off', () => {
-    const mrl = { dimensions: 1024, allowedDimensions: { min: 32, max: 1024 } };
-    expect(checkDimensions(undefined, mrl)).toBe(1024);
-    expect(checkDimensions(256, mrl)).toBe(256);
-    for (const bad of [16, 1025, 256.5, NaN, -1, '256']) expect(() => checkDimensions(bad, mrl)).toThrow(RangeError);
-    expect(() => checkDimensions(100, { dimensions: 384, allowedDimensions: [384] })).toThrow('dimensions must be one of 384 for this model, got the number 100');
+  it('takes any integer from 1 to the full width, on any model, as sentence-transformers truncate_dim does', () => {
+    const model = { dimensions: 384 };
+    expect(checkDimensions(undefined, model)).toBe(384);
+    for (const d of [1, 100, 383, 384]) expect(checkDimensions(d, model)).toBe(d);
+  });
+
+  it('a size outside 1..full or not an integer is a RangeError listing the range; not a number is a TypeError', () => {
+    const model = { dimensions: 384 };
+    for (const bad of [0, -1, 385, 1e9, 100.5, NaN, Infinity]) {
+      expect(() => checkDimensions(bad, model)).toThrow(RangeError);
+      expect(() => checkDimensions(bad, model)).toThrow(/dimensions must be an integer from 1 to 384/);
+    }
+    for (const bad of ['256', null, {}]) expect(() => checkDimensions(bad, model)).toThrow(TypeError);
+    expect(() => checkDimensions('256', model)).toThrow('dimensions must be a number (an integer from 1 to 384), got the string "256"');
   });
 });

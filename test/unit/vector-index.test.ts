@@ -9,7 +9,7 @@ import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import type { Embeddings } from '../../src/client/embedder.ts';
 import { IndexFormatError } from '../../src/errors.ts';
-import { createIndex, type IndexEmbedder, type VectorIndex } from '../../src/vector-index/index.ts';
+import { createIndex, type CreateIndexOptions, type IndexEmbedder, type IndexSearchOptions, type VectorIndex } from '../../src/vector-index/index.ts';
 import { decodeIndex, encodeIndex, FORMAT_VERSION } from '../../src/vector-index/format.ts';
 import { deleteSavedIndex, listSavedIndexes } from '../../src/vector-index/persist.ts';
 
@@ -36,7 +36,7 @@ function fakeEmbedder(maxTokens = 64): FakeEmbedder {
   const tokens = (t: string) => t.toLowerCase().match(/[a-z0-9]+/g) ?? [];
   return {
     calls,
-    info: { model: 'fake-bag-of-words', device: 'wasm', dimensions: DIMS, allowedDimensions: { min: 8, max: DIMS }, maxTokens } as IndexEmbedder['info'],
+    info: { model: 'fake-bag-of-words', device: 'wasm', dimensions: DIMS, matryoshka: { trained: true, sizes: { min: 8, max: DIMS }, source: 'overrides' }, maxTokens } as IndexEmbedder['info'],
     async countTokens(texts) {
       return texts.map((t) => 2 + tokens(t).length);
     },
@@ -151,9 +151,23 @@ describe('createIndex on the CPU path', () => {
     expect(index.size).toBe(10);
   });
 
+  it("takes the embedder's device word 'wasm' (and 'cpu', the same): the CPU path", async () => {
+    const embedder = fakeEmbedder();
+    for (const device of ['wasm', 'cpu'] as const) {
+      const index = await createIndex({ embedder, device });
+      expect(index.device).toBe('cpu');
+      await index.dispose();
+    }
+  });
+
   it('checks its arguments with typed errors', async () => {
     const embedder = fakeEmbedder();
-    await expect(createIndex({ embedder, dimensions: 4 })).rejects.toThrow(RangeError);
+    // any size from 1 to the embedder's full width, Matryoshka-trained or not (checkDimensions)
+    await expect(createIndex({ embedder, dimensions: 0 })).rejects.toThrow(RangeError);
+    await expect(createIndex({ embedder, dimensions: DIMS + 1 })).rejects.toThrow(`dimensions must be an integer from 1 to ${DIMS}`);
+    await expect(createIndex({ embedder, dimensions: '16' as unknown as number })).rejects.toThrow(TypeError);
+    await expect(createIndex({ embedder, device: 'tpu' as 'cpu' })).rejects.toThrow(RangeError);
+    await expect(createIndex({ embedder, storgae: 'int8' } as CreateIndexOptions)).rejects.toThrow("createIndex(): unknown option 'storgae'; did you mean 'storage'?");
     await expect(createIndex({ embedder, storage: 'fp16' as 'int8' })).rejects.toThrow(RangeError);
     await expect(createIndex({} as { embedder: IndexEmbedder })).rejects.toThrow(TypeError);
     const index = await createIndex({ embedder, dimensions: 16 });
@@ -161,6 +175,8 @@ describe('createIndex on the CPU path', () => {
     await expect(index.add([{ id: 'a', text: 'x' }, { id: 'a', text: 'y' }])).rejects.toThrow(RangeError);
     await expect(index.search('x', { topK: 0 })).rejects.toThrow(RangeError);
     await expect(index.search(new Float32Array(3))).rejects.toThrow(TypeError);
+    await expect(index.search('x', { top_k: 3 } as IndexSearchOptions)).rejects.toThrow("index.search(): unknown option 'top_k'; did you mean 'topK'?");
+    await expect(index.add(['x'], { signal: {} as AbortSignal })).rejects.toThrow('index.add(): signal must be an AbortSignal');
     await index.dispose();
     await expect(index.search('x')).rejects.toThrow(/disposed/);
   });

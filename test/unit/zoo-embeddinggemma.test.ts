@@ -184,8 +184,8 @@ describe.skipIf(!present)(`zoo ${MODEL}`, () => {
     const embedder = await createEmbedder({ model: server.folder(MODEL), preset: PRESET, worker: false, device: 'wasm', dtype: 'fp32' });
     try {
       expect(embedder.info).toMatchObject({ pooling: 'graph', dimensions: ref!.dimensions, prompts: ref!.prompts, paddingSide: 'right' });
-      expect(embedder.info.allowedDimensions).toEqual({ min: Math.min(...ref!.matryoshka), max: ref!.dimensions });
-      await expect(embedder.embed(['x'], { dimensions: 127 })).rejects.toThrow(RangeError);
+      expect(embedder.info.matryoshka).toEqual({ trained: true, sizes: { min: Math.min(...ref!.matryoshka), max: ref!.dimensions }, source: 'preset' });
+      await expect(embedder.embed(['x'], { dimensions: ref!.dimensions + 1 })).rejects.toThrow(RangeError);
     } finally {
       await embedder.dispose();
     }
