@@ -36,8 +36,8 @@ describe("dtype: transformers.js' names, 'auto' and the per-file map", () => {
   it("'auto', an empty map and { model: 'auto' } are the engine's choice per device (the same as leaving dtype out)", () => {
     for (const v of [undefined, 'auto', {}, { model: 'auto' }]) expect(resolveDtypeOption(v)).toBeUndefined();
     // and nothing reaches the engine for them
-    expect(engineLoadOptions({ model: 'm', dtype: 'auto' })).not.toHaveProperty('dtype');
-    expect(engineLoadOptions({ model: 'm', dtype: { model: 'q4' } })).toMatchObject({ dtype: 'q4' });
+    expect(engineLoadOptions({ model: 'all-minilm-l6-v2', dtype: 'auto' })).not.toHaveProperty('dtype');
+    expect(engineLoadOptions({ model: 'all-minilm-l6-v2', dtype: { model: 'q4' } })).toMatchObject({ dtype: 'q4' });
   });
 
   it("a map's key is 'model' (the folder's one graph); another key is a RangeError saying so", () => {

@@ -230,7 +230,7 @@ describe('a value of the wrong type is a TypeError naming the option', () => {
     ['createEmbedder()', { model: 'm', onProgress: 'log' }, CREATE_EMBEDDER_RULES, 'createEmbedder(): onProgress must be a function, got the string "log"'],
     ['createEmbedder()', { model: 'm', worker: 'no' }, CREATE_EMBEDDER_RULES, 'createEmbedder(): worker must be true or false, got the string "no"'],
     ['createEmbedder()', { model: 'm', numThreads: '4' }, CREATE_EMBEDDER_RULES, 'createEmbedder(): numThreads must be a number, got the string "4"'],
-    ['createEmbedder()', { model: 42 }, CREATE_EMBEDDER_RULES, 'createEmbedder(): model must be a model folder URL or a preset id'],
+    ['createEmbedder()', { model: 42 }, CREATE_EMBEDDER_RULES, 'createEmbedder(): model must be a hub id'],
     ['createEmbedder()', { model: 'm', overrides: 'cls' }, CREATE_EMBEDDER_RULES, 'createEmbedder(): overrides must be an object, got the string "cls"'],
     ['createEmbedder()', { model: 'm', overrides: { normalize: 'yes' } }, CREATE_EMBEDDER_RULES, 'createEmbedder(): overrides.normalize must be true or false'],
     ['createEmbedder()', { model: 'm', overrides: { pooling: () => 'mean' } }, CREATE_EMBEDDER_RULES, 'createEmbedder(): overrides.pooling must be a string'],
@@ -277,6 +277,7 @@ describe('pooling names in both spellings', () => {
       eos: 'last-token',
       'latent-attention': 'latent-attention',
       latent_attention: 'latent-attention',
+      graph: 'graph',
     });
   });
 
