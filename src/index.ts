@@ -23,7 +23,19 @@ export type { SearchAndRerankOptions, SearchResult, SearchResults } from './clie
 export { createIndex } from './vector-index/index.ts';
 export type { AddOptions, CreateIndexOptions, IndexDocument, IndexEmbedder, IndexProgress, IndexSearchOptions, IndexStats, SearchHit, VectorIndex, VectorStorage } from './vector-index/index.ts';
 export { deleteSavedIndex, listSavedIndexes } from './vector-index/persist.ts';
-export type { LoadProgress } from './models/folder.ts';
+export type {
+  LoadProgress,
+  InitiateProgress,
+  DownloadProgress,
+  FileProgress,
+  TotalProgress,
+  DoneProgress,
+  CacheHitProgress,
+  VerifyProgress,
+  ReadyProgress,
+  EmbedBatchProgress,
+  RerankBatchProgress,
+} from './models/progress.ts';
 export { configureHub } from './models/hub.ts';
 export type { HubOptions } from './models/hub.ts';
 export type { ModelOverrides } from './models/spec.ts';

@@ -22,7 +22,7 @@ export async function timeLoad(model: string, dtype: 'fp32' | 'fp16', cache?: fa
     dtype,
     ...(cache !== undefined ? { cache } : {}),
     onProgress: (p) => {
-      if (p.type === 'download' && p.file.startsWith('onnx/') && p.total !== undefined && p.loaded === p.total) onnxReadyMs = performance.now() - t0;
+      if (p.status === 'done' && !p.missing && p.file.startsWith('onnx/')) onnxReadyMs = performance.now() - t0;
     },
   });
   await e.embed(['the first embedding after a load']);

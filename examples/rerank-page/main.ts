@@ -12,7 +12,7 @@
  * State for tests lives in the DOM: [data-testid=app][data-state] is 'loading-model', 'embedding',
  * 'ready', 'answering' or 'error'; [data-testid=answers] has data-state and data-question.
  */
-import { createEmbedder, createReranker, type Embedder, type Reranker } from 'webgpu-embed';
+import { createEmbedder, createReranker, type Embedder, type EmbedProgress, type Reranker, type RerankProgress } from 'webgpu-embed';
 import {
   renderChips,
   $,
@@ -153,13 +153,14 @@ async function loadModels(): Promise<void> {
   const device = $<HTMLSelectElement>('device').value as 'auto' | 'webgpu' | 'wasm';
   const embedderModel = resolveModel($<HTMLInputElement>('model').value || defaultEmbedderModel);
   const rerankerModel = resolveModel($<HTMLInputElement>('reranker').value || (await defaultReranker()));
+  // each model's 'progress_total' (all its files), summed; the sum's size is unknown until both have sent one
   const bytes = { embedder: 0, reranker: 0 };
-  const total = { embedder: 0 as number | undefined, reranker: 0 as number | undefined };
-  const onProgress = (which: 'embedder' | 'reranker') => (e: { type: string; loaded?: number; total?: number | undefined }) => {
-    if (e.type !== 'overall') return;
-    bytes[which] = e.loaded ?? 0;
+  const total = { embedder: undefined as number | undefined, reranker: undefined as number | undefined };
+  const onProgress = (which: 'embedder' | 'reranker') => (e: EmbedProgress | RerankProgress) => {
+    if (e.status !== 'progress_total') return;
+    bytes[which] = e.loaded;
     total[which] = e.total;
-    const both = { type: 'overall', loaded: bytes.embedder + bytes.reranker, total: total.embedder === undefined || total.reranker === undefined ? undefined : total.embedder + total.reranker };
+    const both = { loaded: bytes.embedder + bytes.reranker, total: total.embedder === undefined || total.reranker === undefined ? undefined : total.embedder + total.reranker };
     const d = downloadText(both, 'the models');
     if (d) progress.show(d.text, d.value, d.max);
   };
@@ -207,7 +208,7 @@ async function embedParagraphs(): Promise<void> {
   paragraphVectors = await embedder.embed(paragraphs, {
     task: 'document',
     onProgress: (e) => {
-      if (e.type === 'embed') progress.show(`Embedding paragraphs: ${e.done} of ${e.total}`, e.done, e.total);
+      if (e.status === 'embed') progress.show(`Embedding paragraphs: ${e.done} of ${e.total}`, e.done, e.total);
     },
   });
   const took = performance.now() - t0;

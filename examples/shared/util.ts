@@ -2,7 +2,7 @@
  * Small helpers the two example pages share: model fields, badges, progress, highlighting.
  * Nothing here is part of the library; it is the glue an app writes around it.
  */
-import type { EmbedderInfo, RerankerInfo } from 'webgpu-embed';
+import type { EmbedderInfo, EmbedProgress, RerankerInfo, RerankProgress } from 'webgpu-embed';
 
 /** The offline fixture models this repository's dev server serves (`npm run fixtures`). */
 const FIXTURES = ['glove-sif', 'glove-maxsim', 'tiny-cross-encoder', 'tiny-e5', 'minilm-shape', 'tiny-qwen3-embedding', 'tiny-qwen3-reranker', 'tiny-nv-embed'];
@@ -122,9 +122,13 @@ export class ProgressBar {
   }
 }
 
-/** The model download as progress-bar text, from createEmbedder/createReranker's onProgress events. */
-export function downloadText(e: { type: string; loaded?: number; total?: number | undefined }, what: string): { text: string; value?: number; max?: number } | undefined {
-  if (e.type !== 'overall' || e.loaded === undefined) return undefined;
+/**
+ * The model download as progress-bar text, from createEmbedder/createReranker's onProgress
+ * events: their 'progress_total' (all files together, as transformers.js sends it), or bytes
+ * summed by the caller (`{ loaded, total }`, total undefined while a size is unknown).
+ */
+export function downloadText(e: EmbedProgress | RerankProgress | { loaded: number; total: number | undefined }, what: string): { text: string; value?: number; max?: number } | undefined {
+  if ('status' in e && e.status !== 'progress_total') return undefined;
   if (e.total === undefined) return { text: `Downloading ${what}: ${formatBytes(e.loaded)}` };
   return { text: `Downloading ${what}: ${formatBytes(e.loaded)} of ${formatBytes(e.total)}`, value: e.loaded, max: e.total };
 }

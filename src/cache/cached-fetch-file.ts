@@ -15,7 +15,7 @@
  */
 import { ModelFileIsHtmlError, ModelFileNotFoundError, ModelLoadError } from '../errors.ts';
 import { createFetchFile } from '../models/fetch-file.ts';
-import type { FetchFile } from '../models/types.ts';
+import type { FetchFile, FileStage } from '../models/types.ts';
 import { createChunkWriter, readChunks, writeAll, type ChunkWriter } from './chunks.ts';
 import {
   answerError,
@@ -50,7 +50,17 @@ interface Job {
   model: string;
   signal: AbortSignal | undefined;
   onBytes: ((done: number, total: number | undefined) => void) | undefined;
+  onStage: ((stage: FileStage) => void) | undefined;
+  /** the stages told so far: each once per call, though a file may be looked up twice (before and under its lock) */
+  told: Set<string>;
   pin: string | undefined;
+}
+
+function tell(job: Job, stage: FileStage): void {
+  const key = stage.stage === 'verify' ? `verify:${stage.check}` : stage.stage;
+  if (job.told.has(key)) return;
+  job.told.add(key);
+  job.onStage?.(stage);
 }
 
 /**
@@ -91,6 +101,15 @@ export function createCachedFetchFile(options: CachedFetchFileOptions = {}): Cac
     return bytes;
   };
 
+  /** The stored chunks of a file; a complete one is a cache hit (and, with verify 'full', a check of every chunk's hash). */
+  const readStored = (job: Job, meta: FileMeta) => {
+    if (meta.complete) {
+      tell(job, { stage: 'cache_hit' });
+      if (full) tell(job, { stage: 'verify', check: 'chunk-hashes' });
+    }
+    return readChunks(store, meta, full, job.signal, (n) => job.onBytes?.(n, meta.size));
+  };
+
   /** A complete, intact file from the store; undefined when it is not (or not all) there. */
   const fromStore = async (job: Job, meta: FileMeta | undefined): Promise<Uint8Array | undefined> => {
     if (!meta || metaProblem(meta, job.key)) return undefined;
@@ -100,7 +119,7 @@ export function createCachedFetchFile(options: CachedFetchFileOptions = {}): Cac
       throw rememberedError(meta);
     }
     if (!meta.complete) return undefined;
-    const r = await readChunks(store, meta, full, job.signal, (n) => job.onBytes?.(n, meta.size));
+    const r = await readStored(job, meta);
     return r.bad.length ? undefined : hit(job, r.buffer);
   };
 
@@ -125,7 +144,7 @@ export function createCachedFetchFile(options: CachedFetchFileOptions = {}): Cac
     }
     if (!meta) return fresh(job, await send(fetchImpl, job.url, {}, job.signal));
 
-    const r = await readChunks(store, meta, full, job.signal, (n) => job.onBytes?.(n, meta.size));
+    const r = await readStored(job, meta);
     if (meta.complete && !r.bad.length) return hit(job, r.buffer);
     if (r.bad.length) {
       for (const i of r.bad) meta.chunks[i] = null;
@@ -164,6 +183,7 @@ export function createCachedFetchFile(options: CachedFetchFileOptions = {}): Cac
       await discardBody(res);
       throw answerError(job.url, res);
     }
+    tell(job, { stage: 'download' });
     const facts = bodyFacts(res);
     if (facts.size === undefined) return whole(job, res, facts);
     const meta = newMeta(job, facts, facts.size);
@@ -217,6 +237,7 @@ export function createCachedFetchFile(options: CachedFetchFileOptions = {}): Cac
             throw answerError(job.url, res);
           }
         }
+        tell(job, { stage: 'download' });
         // Progress counts every byte in the buffer: cached, earlier runs, this one so far.
         const before = have.reduce((n, h, i) => (h ? n + chunkSpan(meta, i)[1] - chunkSpan(meta, i)[0] : n), 0);
         let next = run[0];
@@ -288,6 +309,7 @@ export function createCachedFetchFile(options: CachedFetchFileOptions = {}): Cac
 
   const checkPin = async (job: Job, meta: FileMeta, buffer: Uint8Array, writer: ChunkWriter | undefined) => {
     if (!job.pin) return;
+    tell(job, { stage: 'verify', check: 'sha256' });
     const hash = createSha256();
     for (let i = 0; i < meta.chunks.length; i++) hash.update(buffer.subarray(...chunkSpan(meta, i)));
     const got = hash.digest();
@@ -333,7 +355,7 @@ export function createCachedFetchFile(options: CachedFetchFileOptions = {}): Cac
   const storeUsable = () => (usable ??= getMeta(store, '').then(() => true, () => false));
 
   const fetchFile = (async (url, opts = {}) => {
-    const { signal, onBytes } = opts;
+    const { signal, onBytes, onStage } = opts;
     signal?.throwIfAborted();
     const job: Job = {
       url,
@@ -341,6 +363,8 @@ export function createCachedFetchFile(options: CachedFetchFileOptions = {}): Cac
       model: options.model ?? new URL('./', url).href,
       signal,
       onBytes,
+      onStage,
+      told: new Set(),
       pin: options.sha256?.[url],
     };
     if (!(await storeUsable())) {

@@ -30,7 +30,7 @@ export async function embedCommand(args: EmbedArgs, model: string, texts: InputT
       const slice = texts.slice(start, start + EMBED_SLICE);
       const vectors = await embedder.embed(
         slice.map((t) => t.text),
-        { ...options, onProgress: (e) => e.type === 'embed' && progress.status(`embedding: ${start + e.done} of ${texts.length} texts`) },
+        { ...options, onProgress: (e) => e.status === 'embed' && progress.status(`embedding: ${start + e.done} of ${texts.length} texts`) },
       );
       truncated += vectors.truncated.length;
       let chunk = '';

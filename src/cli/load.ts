@@ -5,18 +5,20 @@
  */
 import { createEmbedder, type Embedder } from '../client/embedder.ts';
 import { createReranker, type Reranker } from '../client/reranker.ts';
-import type { LoadProgress } from '../models/progress.ts';
+import type { EmbedProgress } from '../engine/embedder.ts';
+import type { RerankProgress } from '../engine/reranker.ts';
 import type { Dtype } from '../models/types.ts';
 import { formatBytes, type Progress } from './output.ts';
 
-function onLoad(progress: Progress): (e: LoadProgress | { type: string }) => void {
+function onLoad(progress: Progress): (e: EmbedProgress | RerankProgress) => void {
+  // one line per event, so the aggregate (all files, once the weights start) wins over a file's own
+  let total = false;
   return (e) => {
-    if (e.type === 'overall') {
-      const o = e as Extract<LoadProgress, { type: 'overall' }>;
-      progress.status(`loading the model: ${formatBytes(o.loaded)}${o.total ? ` of ${formatBytes(o.total)}` : ''}`);
-    } else if (e.type === 'download') {
-      const d = e as Extract<LoadProgress, { type: 'download' }>;
-      progress.status(`loading ${d.file}: ${formatBytes(d.loaded)}`);
+    if (e.status === 'progress_total') {
+      total = true;
+      progress.status(`loading the model: ${formatBytes(e.loaded)} of ${formatBytes(e.total)}`);
+    } else if (e.status === 'progress' && !total) {
+      progress.status(`loading ${e.file}: ${formatBytes(e.loaded)}`);
     }
   };
 }

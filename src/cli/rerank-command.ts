@@ -19,7 +19,7 @@ export async function rerankCommand(args: RerankArgs, model: string, texts: Inpu
         ...(args.instruction !== undefined ? { instruction: args.instruction } : {}),
         ...(args.topK !== undefined ? { topK: args.topK } : {}),
         ...(signal ? { signal } : {}),
-        onProgress: (e) => e.type === 'rerank' && progress.status(`reranking: ${e.done} of ${e.total} texts`),
+        onProgress: (e) => e.status === 'rerank' && progress.status(`reranking: ${e.done} of ${e.total} texts`),
       },
     );
     await out.write(ranked.map((r) => JSON.stringify({ index: r.index, id: texts[r.index]!.id, score: r.score, text: r.document }) + '\n').join(''));

@@ -5,8 +5,9 @@
  */
 import { openWeightCache, type CacheOptions, type CacheStats } from '../cache/weight-cache.ts';
 import { DisposedError, DtypeUnsupportedError } from '../errors.ts';
-import { loadModel, type LoadProgress } from '../models/folder.ts';
+import { loadModel } from '../models/folder.ts';
 import type { HubOptions } from '../models/hub.ts';
+import { percent, type EmbedBatchProgress, type LoadProgress, type ReadyProgress } from '../models/progress.ts';
 import type { ModelOverrides } from '../models/spec.ts';
 import { chunkText, prepareTexts } from '../models/prepare.ts';
 import type { Dtype, FetchFile, LoadedModel, MatryoshkaInfo, ModelSpec, PreparedText, Task } from '../models/types.ts';
@@ -23,7 +24,12 @@ import { checkSelfCheckOption, selfCheckAtLoad, type SelfCheckInfo, type SelfChe
 import { checkDimensions, checkTexts } from './validate.ts';
 import { cpuNodesWarning, type LoadWarning } from './warnings.ts';
 
-export type EmbedProgress = LoadProgress | LoadWarning | { type: 'embed'; done: number; total: number };
+/**
+ * What an embedder's onProgress receives: the load's file events (transformers.js' 'initiate',
+ * 'download', 'progress', 'progress_total', 'done', and our 'cache_hit', 'verify'), 'warning's,
+ * 'ready'; then per embed() batch an 'embed' event. See src/models/progress.ts.
+ */
+export type EmbedProgress = LoadProgress | LoadWarning | ReadyProgress | EmbedBatchProgress;
 
 export interface EmbedderEngineOptions {
   /** a model folder URL (Hugging Face layout) or a preset id */
@@ -143,10 +149,12 @@ export async function createEmbedderEngine(opts: EmbedderEngineOptions): Promise
   const cpuNodes = cpuNodesWarning(onDevice.session.cpuNodes);
   // While the model's bytes are still here: the WebGPU result against the wasm path's (self-check.ts).
   const checked = await selfCheckAtLoad(model, onDevice, opts.selfCheck, opts.signal);
-  for (const w of [cpuNodes, checked.warning]) if (w) opts.onProgress?.(w);
+  for (const w of [cpuNodes, checked.warning]) if (w) opts.onProgress?.({ ...w, name: opts.model });
   const device = { ...choice, reason: checked.deviceReason ?? choice.reason };
   const { limits, batching } = modelLimits(model.spec.graph, opts.limits, model.spec.paddingSide);
-  return new Embedder(model, checked.runtime, device, limits, load, { selfCheck: checked.info, batching, ...(loadStats ? { cache: loadStats } : {}) });
+  const embedder = new Embedder(model, checked.runtime, device, limits, load, { selfCheck: checked.info, batching, ...(loadStats ? { cache: loadStats } : {}) });
+  opts.onProgress?.({ status: 'ready', name: opts.model, model: opts.model, task: 'feature-extraction' });
+  return embedder;
 }
 
 /**
@@ -265,7 +273,7 @@ class Embedder implements EmbedderEngine {
       const out = await this.lock.run(() => this.runBatch(batch.map((i) => items[i]!.prep), dims, o.signal), o.signal);
       batch.forEach((item, r) => rows.set(out.subarray(r * dims, (r + 1) * dims), item * dims));
       done += batch.length;
-      o.onProgress?.({ type: 'embed', done, total: items.length });
+      o.onProgress?.({ status: 'embed', name: spec.id, done, total: items.length, progress: percent(done, items.length) });
     }
 
     const data = items.length === texts.length ? rows : averageWindows(rows, items, texts.length, dims, spec.normalize);

@@ -8,8 +8,9 @@
  */
 import { openWeightCache, type CacheOptions, type CacheStats } from '../cache/weight-cache.ts';
 import { DisposedError } from '../errors.ts';
-import { loadModel, type LoadProgress } from '../models/folder.ts';
+import { loadModel } from '../models/folder.ts';
 import type { HubOptions } from '../models/hub.ts';
+import { percent, type LoadProgress, type ReadyProgress, type RerankBatchProgress } from '../models/progress.ts';
 import { preparePairs, rerankerSpec, type PreparedPair, type RerankerKind, type RerankerOverrides, type RerankerSpec, type RerankTemplate } from '../models/rerank.ts';
 import type { ModelOverrides } from '../models/spec.ts';
 import type { Dtype, FetchFile, LoadedModel } from '../models/types.ts';
@@ -27,7 +28,11 @@ import { buildScoreRuntime, runScoreBatch, type HeadKind, type HeadMode, type Sc
 import { checkSelfCheckOption, rerankSelfCheckAtLoad, type RerankSelfCheckInfo, type SelfCheckOption } from './self-check.ts';
 import { cpuNodesWarning, type LoadWarning } from './warnings.ts';
 
-export type RerankProgress = LoadProgress | LoadWarning | { type: 'rerank'; done: number; total: number };
+/**
+ * What a reranker's onProgress receives: the load's file events, 'warning's and 'ready' as an
+ * embedder's (EmbedProgress), then per rerank() batch a 'rerank' event. See src/models/progress.ts.
+ */
+export type RerankProgress = LoadProgress | LoadWarning | ReadyProgress | RerankBatchProgress;
 
 export type { HeadMode } from './score-runtime.ts';
 
@@ -159,10 +164,12 @@ export async function createRerankerEngine(opts: RerankerEngineOptions): Promise
   const cpuNodes = cpuNodesWarning(onDevice.session.cpuNodes);
   // While the model's bytes are still here: the WebGPU score of a probe pair against the wasm path's (self-check.ts).
   const checked = await rerankSelfCheckAtLoad(model, rs, onDevice, head, opts.selfCheck, opts.signal);
-  for (const w of [cpuNodes, checked.warning]) if (w) opts.onProgress?.(w);
+  for (const w of [cpuNodes, checked.warning]) if (w) opts.onProgress?.({ ...w, name: opts.model });
   const device = { ...choice, reason: checked.deviceReason ?? choice.reason };
   const { limits, batching } = modelLimits(model.spec.graph, opts.limits, rs.paddingSide);
-  return new Reranker(model, rs, checked.runtime, device, limits, batching, head, load, { selfCheck: checked.info, ...(loadStats ? { cache: loadStats } : {}) });
+  const reranker = new Reranker(model, rs, checked.runtime, device, limits, batching, head, load, { selfCheck: checked.info, ...(loadStats ? { cache: loadStats } : {}) });
+  opts.onProgress?.({ status: 'ready', name: opts.model, model: opts.model, task: 'text-classification' });
+  return reranker;
 }
 
 class Reranker implements RerankerEngine {
@@ -247,7 +254,7 @@ class Reranker implements RerankerEngine {
       const out = await this.lock.run(() => this.runBatch(batch.map((i) => pairs[i]!), o.signal), o.signal);
       batch.forEach((item, r) => (scores[item] = out[r]!));
       done += batch.length;
-      o.onProgress?.({ type: 'rerank', done, total: documents.length });
+      o.onProgress?.({ status: 'rerank', name: this.model.spec.id, done, total: documents.length, progress: percent(done, documents.length) });
     }
     return {
       scores,

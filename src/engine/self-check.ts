@@ -27,7 +27,7 @@ import type { Backend } from '../runtime/backend.ts';
 import { preparePairs, type RerankerSpec } from '../models/rerank.ts';
 import { buildEmbedRuntime, releaseEmbedRuntime, runEmbedBatch, type EmbedRuntime } from './embed-runtime.ts';
 import { buildScoreRuntime, releaseScoreRuntime, runScoreBatch, type HeadMode, type ScoreRuntime } from './score-runtime.ts';
-import type { LoadWarning } from './warnings.ts';
+import type { WarningBody } from './warnings.ts';
 
 /**
  * What to do when the WebGPU result disagrees with the wasm path's: run on wasm instead
@@ -117,7 +117,7 @@ interface CheckOutcome<R> {
   report?: CheckReport;
   skipped?: string;
   deviceReason?: string;
-  warning?: LoadWarning;
+  warning?: WarningBody;
 }
 
 /**
@@ -145,7 +145,7 @@ async function crossCheck<R>(
     } catch (e) {
       const skipped = `the wasm reference could not be loaded (${e instanceof Error ? e.message : String(e)})`;
       // Said out loud: an unchecked reduced dtype on WebGPU is the case the check exists for (transformers.js#1728).
-      const warning: LoadWarning = { type: 'warning', code: 'self-check', message: `The self-check could not run, so this model's ${dtype} result on WebGPU is unchecked: ${skipped}.` };
+      const warning: WarningBody = { status: 'warning', code: 'self-check', message: `The self-check could not run, so this model's ${dtype} result on WebGPU is unchecked: ${skipped}.` };
       return { runtime: gpu, skipped, warning };
     }
     const { value, passed } = c.distance(onGpu, await c.run(wasm, signal));
@@ -163,13 +163,13 @@ async function crossCheck<R>(
         runtime: wasm,
         report: { value, passed, action: 'fallback', ms },
         deviceReason: `${what}; it runs on wasm instead (selfCheck: 'fallback')`,
-        warning: { type: 'warning', code: 'self-check', message: `${what}; webgpu-embed runs it on wasm instead (selfCheck: 'fallback').` },
+        warning: { status: 'warning', code: 'self-check', message: `${what}; webgpu-embed runs it on wasm instead (selfCheck: 'fallback').` },
       };
     }
     return {
       runtime: gpu,
       report: { value, passed, action: 'warn', ms },
-      warning: { type: 'warning', code: 'self-check', message: `${what}; it stays on WebGPU (selfCheck: 'warn'), so its ${c.results} may be wrong. Use selfCheck: 'fallback', device: 'wasm' or another dtype.` },
+      warning: { status: 'warning', code: 'self-check', message: `${what}; it stays on WebGPU (selfCheck: 'warn'), so its ${c.results} may be wrong. Use selfCheck: 'fallback', device: 'wasm' or another dtype.` },
     };
   } catch (e) {
     await c.release(gpu).catch(() => undefined);
@@ -185,7 +185,7 @@ export interface SelfCheckOutcome {
   info: SelfCheckInfo;
   /** why the device changed, after a fallback */
   deviceReason?: string;
-  warning?: LoadWarning;
+  warning?: WarningBody;
 }
 
 /**
@@ -240,7 +240,7 @@ export interface RerankSelfCheckOutcome {
   runtime: ScoreRuntime;
   info: RerankSelfCheckInfo;
   deviceReason?: string;
-  warning?: LoadWarning;
+  warning?: WarningBody;
 }
 
 /**

@@ -22,7 +22,7 @@ const FOLDER_HINT = 'a folder must hold config.json, tokenizer.json, tokenizer_c
  */
 export function createFetchFile(fetchImpl: typeof fetch = defaultFetch): FetchFile {
   const fetchFile: FetchFile = async (url, opts = {}) => {
-    const { signal, onBytes } = opts;
+    const { signal, onBytes, onStage } = opts;
     signal?.throwIfAborted();
     let response: Response;
     try {
@@ -47,6 +47,8 @@ export function createFetchFile(fetchImpl: typeof fetch = defaultFetch): FetchFi
         url,
       );
     }
+    // the file is there: its bytes start to arrive (transformers.js' 'download', after the answer's status)
+    onStage?.({ stage: 'download' });
     return readBody(url, response, signal, onBytes);
   };
   fetchFile.probe = (url, opts = {}) => probeFile(fetchImpl, url, opts.signal);

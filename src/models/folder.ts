@@ -19,7 +19,7 @@ import { canonicalPooling, resolveSpecFacts, type FolderFiles, type ModelOverrid
 import { createTextTokenizer } from './tokenizer.ts';
 import type { Dtype, FetchFile, LatentAttentionSpec, LoadedModel, ModelSpec, PaddingSide, TextTokenizer } from './types.ts';
 
-export type { LoadProgress, DownloadProgress, OverallProgress } from './progress.ts';
+export type { LoadProgress } from './progress.ts';
 
 export interface LoadModelOptions extends ModelOverrides {
   /** which ONNX file (types.ts Dtype): 'fp32' → onnx/model.onnx, 'fp16' → model_fp16, 'q8' → model_quantized, ... */
@@ -59,7 +59,7 @@ export async function loadModel(idOrUrl: string, options: LoadModelOptions = {})
   }
   const source = resolveSource(idOrUrl, { preset: options.preset, revision: options.revision, hub: options.hub });
   const { baseUrl, preset } = source;
-  const tracker = createProgressTracker(options.onProgress);
+  const tracker = createProgressTracker(idOrUrl, options.onProgress);
   const read = fileReader(baseUrl, options.fetchFile ?? defaultFetchFile, tracker);
   signal?.throwIfAborted();
 
@@ -233,14 +233,18 @@ function fileReader(baseUrl: string, fetchFile: FetchFile, tracker: ProgressTrac
     const url = fileUrl(baseUrl, file);
     let bytes: Uint8Array;
     try {
-      bytes = await fetchFile(url, { ...(signal ? { signal } : {}), onBytes: tracker.onBytes(file) });
+      bytes = await fetchFile(url, { ...(signal ? { signal } : {}), ...tracker.start(file) });
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
       // An optional file answered by a web page is absent too: single-page-app servers (Vite's
       // among them) answer every missing path with their index.html and a 200.
       if (err instanceof ModelFileNotFoundError || (!required && err instanceof ModelFileIsHtmlError)) {
         if (err instanceof ModelFileIsHtmlError) htmlAnswers.push(err);
-        if (!required) return undefined;
+        if (!required) {
+          // its 'initiate' gets its 'done', so a progress list that adds a row per file can close it
+          tracker.missing(file);
+          return undefined;
+        }
         throw new ModelFileNotFoundError(`The model folder ${baseUrl} has no ${file} (${url} was not found): check the URL; ${FOLDER_HINT}.`, url, {
           cause: err,
         });

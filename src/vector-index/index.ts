@@ -14,6 +14,7 @@
 import { checkOptions } from '../client/option-check.ts';
 import { ADD_RULES, CREATE_INDEX_RULES, INDEX_SEARCH_RULES } from '../client/option-rules.ts';
 import type { EmbedProgress } from '../engine/embedder.ts';
+import { percent } from '../models/progress.ts';
 import { checkDimensions } from '../engine/validate.ts';
 import { DisposedError, GpuDeviceLostError, IndexFormatError, WebGPUUnavailableError } from '../errors.ts';
 import type { VectorStorage } from '../reference/index-score.ts';
@@ -226,12 +227,12 @@ class Index<M> implements VectorIndex<M> {
     const report = (done: number) => {
       if (done <= reported) return;
       reported = done;
-      o.onProgress?.({ type: 'embed', done, total: passages.length });
+      o.onProgress?.({ status: 'embed', name: this.embedder.info.model, done, total: passages.length, progress: percent(done, passages.length) });
     };
     for (let start = 0; start < passages.length; start += batch) {
       o.signal?.throwIfAborted();
       const texts = passages.slice(start, start + batch);
-      const onProgress = o.onProgress ? (e: EmbedProgress) => e.type === 'embed' && report(start + e.done) : undefined;
+      const onProgress = o.onProgress ? (e: EmbedProgress) => e.status === 'embed' && report(start + e.done) : undefined;
       const vs = await this.embedder.embed(texts, { task: 'document', dimensions: d, ...(o.signal ? { signal: o.signal } : {}), ...(onProgress ? { onProgress } : {}) });
       if (vs.length !== texts.length || vs.dimensions !== d) throw new Error(`the embedder returned ${vs.length} vectors of ${vs.dimensions} for ${texts.length} passages of ${d}`);
       vs.forEach((v, i) => out.set(unit(v), (start + i) * d));

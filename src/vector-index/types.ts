@@ -37,11 +37,16 @@ export interface IndexDocument<M = unknown> {
   metadata?: M;
 }
 
+/** index.add()'s progress, in the shape of the embedder's 'embed' events, counted over all passages of the call. */
 export interface IndexProgress {
-  type: 'embed';
+  status: 'embed';
+  /** the embedder's model (its info.model) */
+  name: string;
   /** passages embedded so far, of `total` */
   done: number;
   total: number;
+  /** 0–100 */
+  progress: number;
 }
 
 export interface AddOptions {

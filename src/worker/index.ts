@@ -17,6 +17,39 @@ export type WorkerEmbedOptions = Omit<EmbedCallOptions, 'onProgress' | 'signal'>
 export type WorkerRerankerOptions = Omit<RerankerEngineOptions, 'onProgress' | 'fetchFile' | 'signal'>;
 export type WorkerRerankOptions = Omit<RerankCallOptions, 'onProgress' | 'signal'>;
 
+/**
+ * The caller's onProgress (a comlink proxy: each event is a message on the proxy's own port) with
+ * a way to wait until every event sent so far has been handled on the main thread. A call waits
+ * for it before it returns, so its result, which travels on the worker's port (no order between
+ * the two ports), never overtakes its last events: 'ready' arrives before createEmbedder()
+ * resolves, an embed() call's last 'embed' event before its vectors. At most a second is waited:
+ * a handler that returns a promise that never settles must not hold the call.
+ */
+function delivered<E>(onProgress: ((e: E) => unknown) | undefined) {
+  if (!onProgress) return { settled: () => Promise.resolve() };
+  let last: Promise<unknown> = Promise.resolve();
+  return {
+    onProgress: (e: E) => {
+      last = Promise.resolve(onProgress(e)).catch(() => undefined);
+    },
+    settled: async () => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([last, new Promise((r) => (timer = setTimeout(r, 1000)))]);
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Runs a call with its onProgress ordered before its outcome (delivered). */
+async function withProgress<E, R>(onProgress: ((e: E) => void) | undefined, run: (onProgress: { onProgress?: (e: E) => void }) => Promise<R>): Promise<R> {
+  const d = delivered(onProgress);
+  try {
+    return await run(d.onProgress ? { onProgress: d.onProgress } : {});
+  } finally {
+    await d.settled();
+  }
+}
+
 const embedders = new Map<number, EmbedderEngine>();
 const rerankers = new Map<number, RerankerEngine>();
 let nextId = 1;
@@ -37,14 +70,15 @@ const api = {
   diagnose: () => diagnose('worker'),
 
   async createEmbedder(opts: WorkerEmbedderOptions, signal?: AbortSignal, onProgress?: (e: EmbedProgress) => void) {
-    const engine = await createEmbedderEngine({ ...opts, ...(signal ? { signal } : {}), ...(onProgress ? { onProgress } : {}) });
+    const engine = await withProgress(onProgress, (p) => createEmbedderEngine({ ...opts, ...(signal ? { signal } : {}), ...p }));
     const id = nextId++;
     embedders.set(id, engine);
     return { id, info: engine.info };
   },
 
   async embed(id: number, texts: string[], opts: WorkerEmbedOptions = {}, signal?: AbortSignal, onProgress?: (e: EmbedProgress) => void) {
-    const r = await embedder(id).embed(texts, { ...opts, ...(signal ? { signal } : {}), ...(onProgress ? { onProgress } : {}) });
+    const e = embedder(id);
+    const r = await withProgress(onProgress, (p) => e.embed(texts, { ...opts, ...(signal ? { signal } : {}), ...p }));
     return transfer(r, [r.data.buffer]);
   },
 
@@ -64,14 +98,15 @@ const api = {
   },
 
   async createReranker(opts: WorkerRerankerOptions, signal?: AbortSignal, onProgress?: (e: RerankProgress) => void) {
-    const engine = await createRerankerEngine({ ...opts, ...(signal ? { signal } : {}), ...(onProgress ? { onProgress } : {}) });
+    const engine = await withProgress(onProgress, (p) => createRerankerEngine({ ...opts, ...(signal ? { signal } : {}), ...p }));
     const id = nextId++;
     rerankers.set(id, engine);
     return { id, info: engine.info };
   },
 
   async rerank(id: number, query: string, documents: string[], opts: WorkerRerankOptions = {}, signal?: AbortSignal, onProgress?: (e: RerankProgress) => void) {
-    const r = await reranker(id).rerank(query, documents, { ...opts, ...(signal ? { signal } : {}), ...(onProgress ? { onProgress } : {}) });
+    const rr = reranker(id);
+    const r = await withProgress(onProgress, (p) => rr.rerank(query, documents, { ...opts, ...(signal ? { signal } : {}), ...p }));
     return transfer(r, [r.scores.buffer]);
   },
 

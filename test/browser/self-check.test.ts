@@ -67,7 +67,7 @@ describe('the self-check at load', () => {
     expect(run.info!.selfCheck).toMatchObject({ ran: true, passed: false, action: 'fallback' });
     expect((run.info!.selfCheck as { cosine: number }).cosine).toBeCloseTo(-1, 5);
     expect(run.info!.cpuNodes).toBeUndefined();
-    expect(run.warnings).toEqual([{ type: 'warning', code: 'self-check', message: expect.stringMatching(/webgpu-embed runs it on wasm instead/) as unknown }]);
+    expect(run.warnings).toEqual([{ status: 'warning', name: tinyE5(), code: 'self-check', message: expect.stringMatching(/webgpu-embed runs it on wasm instead/) as unknown }]);
     expect(maxDiff(run.vectors!, await oracle())).toBeLessThanOrEqual(1e-5);
   });
 

@@ -68,7 +68,7 @@ describe(`the ops onnxruntime-web ${ORT_WEB_VERSION}'s WebGPU provider lacks`, (
       { name: 'layer0/matmul_int8', op: 'MatMulInteger', domain: '' },
     ]);
     expect(run.warnings).toHaveLength(1);
-    expect(run.warnings[0]).toMatchObject({ type: 'warning', code: 'cpu-nodes' });
+    expect(run.warnings[0]).toMatchObject({ status: 'warning', name: create.model, code: 'cpu-nodes' });
     expect(run.warnings[0]!.message).toMatch(/^2 nodes of this model run on the CPU, not on WebGPU: onnxruntime-web 1\.30\.0's WebGPU provider has no kernel for DynamicQuantizeLinear, MatMulInteger \('layer0\/quantize_input', 'layer0\/matmul_int8'\)\..*dtype 'fp32', 'fp16', 'q4' or 'q4f16'/);
 
     // ORT's own placement of the same file, as written (the names info gives) and optimized (what runs)

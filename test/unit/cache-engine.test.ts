@@ -48,9 +48,13 @@ describe('loadModel through the cache', () => {
     expect(b.spec).toEqual(a.spec);
     expect(second.stats()).toMatchObject({ misses: 0, bytesFromNetwork: 0, bytesFromCache: first.stats().bytesFromNetwork });
     expect(second.stats().hits).toBe(first.stats().misses);
-    // reading from the cache reports progress like a download does
-    const onnx = events.filter((e) => e.type === 'download' && e.file === 'onnx/model.onnx');
-    expect(onnx.at(-1)).toMatchObject({ loaded: a.onnx.length, total: a.onnx.length });
+    // reading from the cache reports progress like a download does, each file a 'cache_hit', none a 'download'
+    const onnx = events.filter((e) => e.status === 'progress' && e.file === 'onnx/model.onnx');
+    expect(onnx.at(-1)).toMatchObject({ loaded: a.onnx.length, total: a.onnx.length, progress: 100 });
+    const done = events.flatMap((e) => (e.status === 'done' && !e.missing ? [e.file] : []));
+    expect(done.length).toBeGreaterThan(3);
+    expect(events.flatMap((e) => (e.status === 'cache_hit' ? [e.file] : [])).sort()).toEqual([...done].sort());
+    expect(events.some((e) => e.status === 'download')).toBe(false);
     server.files.clear();
   });
 

@@ -14,6 +14,7 @@ import { clearCache, listCachedModels } from '../../src/cache/manage.ts';
 import { createSha256 } from '../../src/cache/sha256.ts';
 import { allMetas, getMeta, type FileMeta } from '../../src/cache/store.ts';
 import { ModelFileIsHtmlError, ModelFileNotFoundError, ModelLoadError, StorageQuotaError } from '../../src/errors.ts';
+import type { FileStage } from '../../src/models/types.ts';
 import { bytesOf, sha256, startRangeServer, type RangeServer } from './helpers/range-server.ts';
 
 const CHUNK = 1024;
@@ -127,6 +128,48 @@ describe('storing and reading', () => {
     server.files.set('/m/busy.bin', { status: 503, body: new TextEncoder().encode('busy') });
     await expect(cached()(server.url('/m/busy.bin'))).rejects.toThrow(/503.*try again later/);
     expect(await allMetas(store)).toEqual([]);
+  });
+});
+
+describe("where a file's bytes come from (onStage: the loader's 'download' / 'cache_hit' / 'verify' events)", () => {
+  /** the stages one call tells, in order */
+  async function stagesOf(f: ReturnType<typeof cached>, url: string): Promise<FileStage[]> {
+    const stages: FileStage[] = [];
+    await f(url, { onStage: (s) => stages.push(s) });
+    return stages;
+  }
+
+  it('a download, then a cache hit with no request; verify: full adds the chunk check, a pinned hash its check after the download', async () => {
+    const { url } = serve('/m/onnx/model.onnx', 4 * CHUNK + 7);
+    expect(await stagesOf(cached(), url)).toEqual([{ stage: 'download' }]);
+    server.log.length = 0;
+    expect(await stagesOf(cached(), url)).toEqual([{ stage: 'cache_hit' }]);
+    expect(await stagesOf(cached({ verify: 'full' }), url)).toEqual([{ stage: 'cache_hit' }, { stage: 'verify', check: 'chunk-hashes' }]);
+    expect(server.log).toEqual([]);
+
+    const pinned = serve('/m/onnx/model_fp16.onnx', 2 * CHUNK, 3);
+    expect(await stagesOf(cached({ sha256: { [pinned.url]: sha256(pinned.bytes) } }), pinned.url)).toEqual([{ stage: 'download' }, { stage: 'verify', check: 'sha256' }]);
+  });
+
+  it('a damaged chunk found while reading the cache is a cache hit, then a download (each told once, though the file is looked up twice)', async () => {
+    const { url } = serve('/m/onnx/model.onnx', 6 * CHUNK);
+    await cached()(url);
+    const chunk = (await get(['chunk', url, 2], store)) as Uint8Array;
+    chunk[0] = chunk[0]! ^ 0xff;
+    await set(['chunk', url, 2], chunk, store);
+    expect(await stagesOf(cached({ verify: 'full' }), url)).toEqual([{ stage: 'cache_hit' }, { stage: 'verify', check: 'chunk-hashes' }, { stage: 'download' }]);
+  });
+
+  it('no stage for a file the cache remembers as missing, nor for a 404; a download where IndexedDB cannot be opened', async () => {
+    const missing = server.url('/m/modules.json');
+    const stages: FileStage[] = [];
+    await expect(cached()(missing, { onStage: (s) => stages.push(s) })).rejects.toBeInstanceOf(ModelFileNotFoundError);
+    await expect(cached()(missing, { onStage: (s) => stages.push(s) })).rejects.toBeInstanceOf(ModelFileNotFoundError);
+    expect(stages).toEqual([]);
+
+    const { url } = serve('/m/onnx/model.onnx', 3000);
+    const broken: UseStore = () => Promise.reject(new DOMException('no database', 'InvalidStateError'));
+    expect(await stagesOf(createCachedFetchFile({ store: broken, storage: null }), url)).toEqual([{ stage: 'download' }]);
   });
 });
 

@@ -43,7 +43,7 @@ describe('nodes without a WebGPU kernel', () => {
     expect(cpuNodesWarning(undefined)).toBeUndefined();
     expect(cpuNodesWarning([])).toBeUndefined();
     const int8 = cpuNodesWarning(cpuOnlyNodes(quantizedEncoderOnnx(64)))!;
-    expect(int8).toMatchObject({ type: 'warning', code: 'cpu-nodes' });
+    expect(int8).toMatchObject({ status: 'warning', code: 'cpu-nodes' });
     expect(int8.message).toMatch(/dtype 'q8', 'int8' or 'uint8'\): on WebGPU use dtype 'fp32', 'fp16', 'q4' or 'q4f16'\.$/);
     const many = cpuNodesWarning(['a', 'b', 'c', 'd', 'e'].map((name) => ({ name, op: 'EmbedLayerNormalization', domain: 'com.microsoft' })))!;
     expect(many.message).toBe(

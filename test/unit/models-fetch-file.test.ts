@@ -46,49 +46,83 @@ function variant(name: string): string {
   return server.folder(name);
 }
 
+/** Each file's events (all but the aggregate), in the order sent. */
+function fileSequences(events: LoadProgress[]): Map<string, Exclude<LoadProgress, { status: 'progress_total' }>[]> {
+  const map = new Map<string, Exclude<LoadProgress, { status: 'progress_total' }>[]>();
+  for (const e of events) if (e.status !== 'progress_total') map.set(e.file, [...(map.get(e.file) ?? []), e]);
+  return map;
+}
+
 describe('a model folder over HTTP', () => {
-  it('loads, with per-file progress ending at each file size and an overall total that never runs backwards', async () => {
+  it("loads with transformers.js' progress events: per file initiate → download → progress… → done, progress_total before each progress once the weights start, never backwards", async () => {
     const events: LoadProgress[] = [];
-    const model = await loadModel(server.folder('tiny-e5'), { onProgress: (e) => events.push(e) });
+    const folder = server.folder('tiny-e5');
+    const model = await loadModel(folder, { onProgress: (e) => events.push(e) });
     expect(model.spec.pooling).toBe('mean');
 
-    const downloads = events.filter((e) => e.type === 'download');
-    const files = [...new Set(downloads.map((e) => e.file))].sort();
-    expect(files).toEqual(
-      ['1_Pooling/config.json', 'config.json', 'config_sentence_transformers.json', 'modules.json', 'onnx/model.onnx', 'sentence_bert_config.json', 'tokenizer.json', 'tokenizer_config.json'].sort(),
-    );
+    const FILES = ['1_Pooling/config.json', 'config.json', 'config_sentence_transformers.json', 'modules.json', 'onnx/model.onnx', 'sentence_bert_config.json', 'tokenizer.json', 'tokenizer_config.json'];
+    expect(events.every((e) => e.name === folder)).toBe(true);
+    const perFile = fileSequences(events);
+    expect([...perFile.keys()].sort()).toEqual([...FILES].sort());
     let sum = 0;
-    for (const file of files) {
+    for (const file of FILES) {
       const size = statSync(join(MODELS, 'tiny-e5', file)).size;
       sum += size;
-      const mine = downloads.filter((e) => e.file === file);
-      expect(mine.at(-1), file).toEqual({ type: 'download', file, loaded: size, total: size });
-      for (let i = 1; i < mine.length; i++) expect(mine[i]!.loaded).toBeGreaterThanOrEqual(mine[i - 1]!.loaded);
+      const seq = perFile.get(file)!;
+      expect(seq.map((e) => e.status).filter((s, i, a) => s !== a[i - 1]), file).toEqual(['initiate', 'download', 'progress', 'done']);
+      const progress = seq.filter((e) => e.status === 'progress');
+      expect(progress.at(-1), file).toEqual({ status: 'progress', name: folder, file, progress: 100, loaded: size, total: size });
+      for (let i = 1; i < progress.length; i++) expect(progress[i]!.loaded).toBeGreaterThanOrEqual(progress[i - 1]!.loaded);
+      expect(seq.at(-1)).toEqual({ status: 'done', name: folder, file });
     }
-    const overall = events.filter((e) => e.type === 'overall');
-    expect(overall.length).toBeGreaterThan(0);
-    expect(overall.at(-1)).toEqual({ type: 'overall', loaded: sum, total: sum });
-    const totals = overall.flatMap((e) => (e.total === undefined ? [] : [e.total]));
-    expect(new Set(totals)).toEqual(new Set([sum]));
-    for (let i = 1; i < overall.length; i++) expect(overall[i]!.loaded).toBeGreaterThanOrEqual(overall[i - 1]!.loaded);
+
+    // the aggregate: from the weights on, right before each file event; one total, loaded only grows, ends at 100 %
+    const totals = events.filter((e) => e.status === 'progress_total');
+    expect(totals.length).toBeGreaterThan(0);
+    events.forEach((e, i) => e.status === 'progress_total' && expect(events[i + 1]?.status).toBe('progress'));
+    expect(new Set(totals.map((e) => e.total))).toEqual(new Set([sum]));
+    for (let i = 1; i < totals.length; i++) expect(totals[i]!.loaded).toBeGreaterThanOrEqual(totals[i - 1]!.loaded);
+    expect(totals.at(-1)).toMatchObject({ status: 'progress_total', name: folder, progress: 100, loaded: sum, total: sum });
+    expect(Object.keys(totals.at(-1)!.files).sort()).toEqual([...FILES].sort());
+    // before the weights start, the size of all files is not known: no aggregate yet
+    const firstWeights = events.findIndex((e) => e.status === 'initiate' && e.file === 'onnx/model.onnx');
+    expect(events.slice(0, firstWeights).some((e) => e.status === 'progress_total')).toBe(false);
     // The graph names no external data, so none was asked for (no probing).
     expect(server.requests.some((r) => r.endsWith('_data'))).toBe(false);
   });
 
-  it.each([
-    ['tiny-e5-random', /starts with the bytes 42 13 37 00 ff 10 20 30/],
-    ['tiny-e5-empty', /empty \(0 bytes\)/],
-    ['tiny-e5-page', /starts with '<!DOCTYPE' — the server returned a web page/],
-  ])('%s: weights that are not ONNX fail naming the URL', async (name, message) => {
-    // These variant folders only replace onnx/model.onnx; the rest 404s, so serve tiny-e5's JSON by
-    // pointing at tiny-e5 for everything but the weights.
-    const base = server.folder('tiny-e5');
-    const err = await loadModel(base, {
-      fetchFile: (url, opts) => fetchFile(url.endsWith('onnx/model.onnx') ? variant(name) + 'onnx/model.onnx' : url, opts),
-    }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ModelLoadError);
-    expect((err as ModelLoadError).url).toBe(base + 'onnx/model.onnx');
-    expect((err as Error).message).toMatch(message);
+  it("a file the folder does not have gets its 'done' (missing: true) after 'initiate', with no bytes, and stays out of the totals", async () => {
+    const events: LoadProgress[] = [];
+    const folder = server.folder('tiny-e5');
+    // q8 first: tiny-e5 has no onnx/model_quantized.onnx, so it is tried and found missing, then fp32 loads
+    const { spec } = await loadModel(folder, { dtypeOrder: ['q8', 'fp32'], onProgress: (e) => events.push(e) });
+    expect(spec.dtype).toBe('fp32');
+    expect(fileSequences(events).get('onnx/model_quantized.onnx')).toEqual([
+      { status: 'initiate', name: folder, file: 'onnx/model_quantized.onnx' },
+      { status: 'done', name: folder, file: 'onnx/model_quantized.onnx', missing: true },
+    ]);
+    const last = events.filter((e) => e.status === 'progress_total').at(-1)!;
+    expect(Object.keys(last.files)).not.toContain('onnx/model_quantized.onnx');
+    expect(last).toMatchObject({ progress: 100, loaded: last.total });
+  });
+
+  it("a server that sends no Content-Length: a file's total is its bytes so far (as transformers.js says it), and the aggregate waits for its size", async () => {
+    const events: LoadProgress[] = [];
+    const folder = server.folder('tiny-e5');
+    const noLength: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      if (!String(input).endsWith('onnx/model.onnx')) return res;
+      const headers = new Headers(res.headers);
+      headers.delete('content-length');
+      return new Response(res.body, { status: res.status, headers });
+    };
+    await loadModel(folder, { fetchFile: createFetchFile(noLength), onProgress: (e) => events.push(e) });
+    const onnx = fileSequences(events).get('onnx/model.onnx')!.filter((e) => e.status === 'progress');
+    for (const e of onnx) expect(e).toMatchObject({ total: e.loaded, progress: 100 });
+    // progress_total only once the ONNX file's size is known, i.e. when it is done
+    const done = events.findIndex((e) => e.status === 'done' && e.file === 'onnx/model.onnx');
+    // one aggregate: with the file's final size, just before its last 'progress' and its 'done'
+    expect(events.flatMap((e, i) => (e.status === 'progress_total' ? [i] : []))).toEqual([done - 2]);
   });
 
   it('a folder URL that 404s everywhere names config.json and what a folder holds', async () => {

@@ -198,7 +198,7 @@ describe('rerank() arguments and models', () => {
 
   it('reports progress per batch and stops at a batch boundary when its signal aborts', async () => {
     const events: { done: number; total: number }[] = [];
-    const all = await pruned.rerank(QUERY, DOCS, { onProgress: (e) => e.type === 'rerank' && events.push({ done: e.done, total: e.total }) });
+    const all = await pruned.rerank(QUERY, DOCS, { onProgress: (e) => e.status === 'rerank' && events.push({ done: e.done, total: e.total }) });
     expect(all).toHaveLength(4);
     // one event per batch of at most 3, as planned over the pairs' lengths (none is cut)
     let done = 0;

@@ -49,7 +49,7 @@ function fakeEmbedder(maxTokens = 64): FakeEmbedder {
         for (const w of tokens(t)) wordVector(w).subarray(0, d).forEach((x, i) => (v[i]! += x));
         return v;
       });
-      o.onProgress?.({ type: 'embed', done: texts.length, total: texts.length });
+      o.onProgress?.({ status: 'embed', name: 'glove', done: texts.length, total: texts.length, progress: 100 });
       return Object.assign(rows, { dimensions: d, truncated: [], tokens: texts.map((t) => 2 + tokens(t).length) }) as Embeddings;
     },
   };

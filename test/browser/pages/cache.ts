@@ -40,7 +40,7 @@ export function startLoad(name: string, file: string, dtype?: 'fp32'): void {
     device: 'wasm',
     ...(dtype ? { dtype } : {}),
     onProgress: (e) => {
-      if (e.type === 'download' && e.file === file) w.__progress = e.loaded;
+      if (e.status === 'progress' && e.file === file) w.__progress = e.loaded;
     },
   }).catch(() => {});
 }

@@ -97,7 +97,7 @@ export async function cancellation(name: string) {
   const c = e.embed(TEXTS, {
     signal: running.signal,
     onProgress: (p) => {
-      if (p.type === 'embed' && ++batchesDone === 1) running.abort();
+      if (p.status === 'embed' && ++batchesDone === 1) running.abort();
     },
   });
   const runningErr = await caught(c);

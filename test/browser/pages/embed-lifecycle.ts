@@ -60,7 +60,7 @@ export async function deviceLost(name: string) {
   let midCall: { name: string; message: string } | 'resolved' = 'resolved';
   let batches = 0;
   try {
-    await e.embed(texts, { onProgress: (p) => void (p.type === 'embed' && ++batches === 1 && destroyDevice()) });
+    await e.embed(texts, { onProgress: (p) => void (p.status === 'embed' && ++batches === 1 && destroyDevice()) });
   } catch (err) {
     midCall = { name: (err as Error).name, message: (err as Error).message };
   }

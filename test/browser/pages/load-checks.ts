@@ -24,7 +24,7 @@ export async function embedWithWarnings(create: CreateEmbedderOptions, texts: st
   const t0 = performance.now();
   let embedder;
   try {
-    embedder = await createEmbedder({ ...create, onProgress: (e) => void (e.type === 'warning' && warnings.push(e)) });
+    embedder = await createEmbedder({ ...create, onProgress: (e) => void (e.status === 'warning' && warnings.push(e)) });
   } catch (e) {
     return { warnings, error: errorInfo(e), createMs: performance.now() - t0 };
   }

@@ -208,7 +208,7 @@ export async function cancelTrial(kind: 'embed' | 'rerank' | 'create', delayMs: 
   if (delayMs < 0) abort();
   const timer = delayMs >= 0 ? setTimeout(abort, delayMs) : undefined;
   let batchesAfter = 0;
-  const onProgress = (p: { type: string }) => void ((p.type === 'embed' || p.type === 'rerank') && abortedAt !== undefined && batchesAfter++);
+  const onProgress = (p: { status: string }) => void ((p.status === 'embed' || p.status === 'rerank') && abortedAt !== undefined && batchesAfter++);
   const embedCall = (signal?: AbortSignal) => s.embedder.embed(LONG, signal ? { signal, onProgress } : {}).then((v) => maxDiff(v, s.vectors));
   const rerankCall = (signal?: AbortSignal) => s.reranker.rerank(QUERY, DOCS, signal ? { signal, onProgress } : {}).then((r) => maxDiff([byIndex(r)], [s.scores]));
   const createCall = async (signal?: AbortSignal) => {

@@ -64,7 +64,7 @@ export function startLoad(name: string, file: string, chunkSize: number): void {
     device: 'wasm',
     cache: { chunkSize } as CacheOptions,
     onProgress: (e) => {
-      if (e.type === 'download' && e.file === file) w.__progress = e.loaded;
+      if (e.status === 'progress' && e.file === file) w.__progress = e.loaded;
     },
   }).catch((e) => (w.__loadError = String(e)));
 }

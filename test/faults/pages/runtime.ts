@@ -71,7 +71,7 @@ export async function deviceLossTrial(kind: 'embed' | 'rerank', when: { delayMs:
     device.destroy();
   };
   let batches = 0;
-  const onProgress = 'afterBatch' in when ? (p: { type: string }) => void ((p.type === 'embed' || p.type === 'rerank') && ++batches === when.afterBatch && destroy()) : undefined;
+  const onProgress = 'afterBatch' in when ? (p: { status: string }) => void ((p.status === 'embed' || p.status === 'rerank') && ++batches === when.afterBatch && destroy()) : undefined;
   const timer = 'delayMs' in when ? setTimeout(destroy, when.delayMs) : undefined;
   const call: Promise<number> =
     kind === 'embed'
