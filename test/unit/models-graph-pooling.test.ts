@@ -28,12 +28,12 @@ describe("pooling 'graph'", () => {
   it('a sentence_embedding output makes the pooling the graph\'s and its static width the model\'s, over the folder\'s Pooling module', () => {
     expect(resolveSpecFacts({ ...base, ...meanModule }, undefined, {}, URL_)).toMatchObject({ pooling: 'mean', dimensions: 64 });
     const facts = resolveSpecFacts(withGraph([hidden, pooled(['batch_size', 768])], meanModule), undefined, {}, URL_);
-    expect(facts).toMatchObject({ pooling: 'graph', dimensions: 768, allowedDimensions: [768] });
+    expect(facts).toMatchObject({ pooling: 'graph', dimensions: 768, matryoshka: { trained: false } });
   });
 
   it('the preset\'s Matryoshka sizes apply to the graph\'s width, not to config.json\'s hidden_size', () => {
     const facts = resolveSpecFacts(withGraph([hidden, pooled(['batch_size', 768])]), PRESETS['embeddinggemma-300m'], {}, URL_);
-    expect(facts).toMatchObject({ pooling: 'graph', dimensions: 768, allowedDimensions: { min: 128, max: 768 }, paddingSide: 'right', maxTokens: 2048 });
+    expect(facts).toMatchObject({ pooling: 'graph', dimensions: 768, matryoshka: { trained: true, sizes: { min: 128, max: 768 }, source: 'preset' }, paddingSide: 'right', maxTokens: 2048 });
   });
 
   it('a caller who asks for another pooling gets it: the token states are pooled as asked', () => {

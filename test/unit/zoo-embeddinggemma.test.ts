@@ -158,7 +158,7 @@ describe.skipIf(!present)(`zoo ${MODEL}`, () => {
   it("without a preset the graph alone decides: pooling 'graph', width 768, and the vectors are PyTorch's", async () => {
     const embedder = await createEmbedder({ model: server.folder(MODEL), worker: false, device: 'wasm', dtype: 'fp32' });
     try {
-      expect(embedder.info).toMatchObject({ pooling: 'graph', dimensions: 768, allowedDimensions: [768], normalize: true, paddingSide: 'right' });
+      expect(embedder.info).toMatchObject({ pooling: 'graph', dimensions: 768, matryoshka: { trained: false }, normalize: true, paddingSide: 'right' });
       expect(embedder.info.prompts).toEqual({});
       // the folder has no prompts, so the prompt goes in with the text
       const { alone, batched } = await embedProbe(embedder, ref!.probe, 'full', 'input');
