@@ -11,10 +11,9 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { preview, type Plugin, type PreviewServer } from 'vite';
 import { startHubServer, type HubServer } from '../unit/helpers/hub-server.ts';
 import { MODELS } from '../unit/helpers/model-folders.ts';
-import { createPackedApp, serveFolder, useBrowser, waitForResult, type PackedApp } from './harness/index.ts';
+import { previewPackedApp, serveFolderOr404, useBrowser, waitForResult, type PreviewedApp } from './harness/index.ts';
 
 const TEXTS = ['hello world', 'a much longer sentence about bread, butter and jam on a sunday morning', 'tea'];
 const REPO = 'test-org/tiny-e5';
@@ -39,36 +38,25 @@ interface HubRun {
 }
 
 const ctx = useBrowser({ page: null });
-let packed: PackedApp;
-let app: PreviewServer;
+let app: PreviewedApp;
 let onSite: HubServer;
 let elsewhere: HubServer;
 
 beforeAll(async () => {
   onSite = await startHubServer({ [REPO]: join(MODELS, 'tiny-e5') });
   elsewhere = await startHubServer({ [REPO]: join(MODELS, 'tiny-e5') });
-  packed = await createPackedApp(join(import.meta.dirname, 'hub-app'));
-  packed.run('npx', ['vite', 'build', '--logLevel', 'warn']);
-  const models = serveFolder(MODELS);
-  const site: Plugin = {
+  app = await previewPackedApp(join(import.meta.dirname, 'hub-app'), {
     name: 'models-and-a-hub-on-the-site',
     configurePreviewServer: (s) => {
       // the app's static /models/ (a missing file a 404, not the app's index.html) and a hub under /hub/
-      s.middlewares.use('/models', (req, res) =>
-        models(req, res, () => {
-          res.statusCode = 404;
-          res.end('not found');
-        }),
-      );
+      s.middlewares.use('/models', serveFolderOr404(MODELS));
       s.middlewares.use('/hub', (req, res) => onSite.handler(req, res));
     },
-  };
-  app = await preview({ root: packed.dir, configFile: false, logLevel: 'silent', plugins: [site], preview: { host: '127.0.0.1', port: 0 } });
+  });
 }, 400_000);
 
 afterAll(async () => {
   await app?.close();
-  packed?.remove();
   await onSite?.close();
   await elsewhere?.close();
 });
@@ -79,7 +67,7 @@ describe('a hub id in an app built on the packed library', () => {
 
   beforeAll(async () => {
     const page = ctx.browser.page;
-    appUrl = app.resolvedUrls!.local[0]!;
+    appUrl = app.url;
     await page.goto(appUrl);
     await waitForResult(page, 60_000);
     const arg = { texts: TEXTS, folder: './models/tiny-e5/', repo: REPO, sitePath: './hub', otherHost: elsewhere.host };

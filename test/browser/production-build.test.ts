@@ -23,10 +23,9 @@ import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import type { Page, Worker } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { preview, type Plugin, type PreviewServer } from 'vite';
 import * as api from '../../src/index.ts';
 import type { EmbedProgress, LoadProgress } from '../../src/index.ts';
-import { createPackedApp, launchBrowser, serveFolder, waitForResult, withBrowserLogs, type BrowserSession, type PackedApp } from './harness/index.ts';
+import { launchBrowser, previewPackedApp, serveFolderOr404, waitForResult, withBrowserLogs, type BrowserSession, type PreviewedApp } from './harness/index.ts';
 
 const MODELS = join(import.meta.dirname, '..', 'fixtures', 'models');
 
@@ -117,8 +116,7 @@ const SCENARIOS: Scenario[] = [
 /** Exported, but never thrown as itself: the base class every other of ours extends (checked in each scenario's instanceof, and revived from the wire). */
 const NOT_THROWN = ['WebGPUEmbedError'];
 
-let packed: PackedApp;
-let app: PreviewServer;
+let app: PreviewedApp;
 let browser: BrowserSession;
 
 /** tiny-qwen3-embedding's graph with two inputs the library cannot fill (as newer decoder exports have). */
@@ -144,20 +142,13 @@ async function freePort(): Promise<number> {
 
 beforeAll(async () => {
   closedPort = await freePort();
-  packed = await createPackedApp(join(import.meta.dirname, 'production-app'));
-  // the app's own production build: Vite's defaults, minified
-  packed.run('npx', ['vite', 'build', '--logLevel', 'warn']);
-  const notFound = (res: { statusCode: number; end(s: string): void }) => {
-    res.statusCode = 404;
-    res.end('not found');
-  };
-  const models = serveFolder(MODELS);
-  const qwen = serveFolder(join(MODELS, 'tiny-qwen3-embedding'));
+  const qwen = serveFolderOr404(join(MODELS, 'tiny-qwen3-embedding'));
   const extraInputs = withExtraInputs();
-  const folders: Plugin = {
+  // the app's own production build: Vite's defaults, minified
+  app = await previewPackedApp(join(import.meta.dirname, 'production-app'), {
     name: 'test-model-folders',
     configurePreviewServer: (s) => {
-      s.middlewares.use('/models', (req, res) => models(req, res, () => notFound(res)));
+      s.middlewares.use('/models', serveFolderOr404(MODELS));
       s.middlewares.use('/html-models', (_req, res) => {
         res.setHeader('Content-Type', 'text/html; charset=utf-8');
         res.end('<!doctype html><html><body>Sign in to see this model</body></html>');
@@ -168,25 +159,23 @@ beforeAll(async () => {
           res.setHeader('Content-Length', extraInputs.length);
           return void res.end(extraInputs);
         }
-        qwen(req, res, () => notFound(res));
+        qwen(req, res);
       });
     },
-  };
-  app = await preview({ root: packed.dir, configFile: false, logLevel: 'silent', plugins: [folders], preview: { host: '127.0.0.1', port: 0 } });
+  });
   browser = await launchBrowser();
 }, 400_000);
 
 afterAll(async () => {
   await browser?.close();
   await app?.close();
-  packed?.remove();
 });
 
 /** A fresh load of the built app (so a fresh library worker, with nothing patched). */
 async function openApp(): Promise<Page> {
   const page = browser.page;
   browser.clearLogs();
-  await page.goto(app.resolvedUrls!.local[0]!);
+  await page.goto(app.url);
   expect(await waitForResult<string>(page, 60_000)).toBe('ready');
   return page;
 }

@@ -19,14 +19,11 @@
  *     tokens left out of the mean, batched and alone.
  * SwiftShader is a CPU: the WebGPU runs take the short probe texts.
  */
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { preview, type Plugin, type PreviewServer } from 'vite';
 import { readJson, zooHas } from '../unit/helpers/zoo-decoders.ts';
 import { recordReport } from '../unit/helpers/real-encoders-report.ts';
 import { agreement, maxAbsDiff } from '../unit/helpers/vector-metrics.ts';
-import { ZOO } from '../unit/helpers/zoo-reference.ts';
-import { createPackedApp, serveFolder, useBrowser, waitForResult, type PackedApp } from './harness/index.ts';
+import { previewZooApp, useBrowser, waitForResult, type PreviewedApp } from './harness/index.ts';
 
 type Device = 'wasm' | 'webgpu';
 const EMBEDDER = 'qwen3-embedding-shape';
@@ -48,38 +45,23 @@ interface Pair {
 }
 
 const ctx = useBrowser();
-let packed: PackedApp;
-let app: PreviewServer;
+let app: PreviewedApp;
 const notes: string[] = [];
 const present = zooHas(EMBEDDER) && zooHas(RERANKER) && zooHas(NV_EMBED);
 
 beforeAll(async () => {
   if (!present) return;
-  packed = await createPackedApp(join(import.meta.dirname, 'real-encoders-app'));
-  packed.run('npx', ['vite', 'build', '--logLevel', 'warn']);
-  const zoo = serveFolder(ZOO);
-  const models: Plugin = {
-    name: 'zoo-as-static-models',
-    configurePreviewServer: (s) =>
-      void s.middlewares.use('/models', (req, res) =>
-        zoo(req, res, () => {
-          res.statusCode = 404;
-          res.end('not found');
-        }),
-      ),
-  };
-  app = await preview({ root: packed.dir, configFile: false, logLevel: 'silent', plugins: [models], preview: { host: '127.0.0.1', port: 0 } });
+  app = await previewZooApp();
 }, 400_000);
 
 afterAll(async () => {
   await app?.close();
-  packed?.remove();
   if (notes.length) console.log(`real decoders in Chromium (packed library):\n${notes.join('\n')}`);
 });
 
 async function inApp<R>(fn: 'embedWith' | 'rerankWith', arg: unknown): Promise<R> {
   const page = ctx.browser.page;
-  await page.goto(app.resolvedUrls!.local[0]!);
+  await page.goto(app.url);
   await waitForResult(page, 60_000);
   return (await page.evaluate(`window.${fn}(${JSON.stringify(arg)})`)) as R;
 }

@@ -11,15 +11,13 @@
  * WebGPU without 'shader-f16' refuses fp16 files with DtypeUnsupportedError (checked), and
  * SwiftShader is a CPU: the WebGPU runs take a few short probe texts (WEBGPU_TEXTS), wasm all.
  */
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { preview, type Plugin, type PreviewServer } from 'vite';
 import { TJS_ORT_PATH, tjsOrt } from '../../bench/harness.ts';
 import { recordReport, type DtypeRow, type ModelReport } from '../unit/helpers/real-encoders-report.ts';
 import { agreement } from '../unit/helpers/vector-metrics.ts';
 import { openZooOracle, type OracleEmbedding, type OracleRuntime } from '../unit/helpers/zoo-oracle.ts';
-import { dtypesPresent, dynamicallyQuantized, F16_DTYPES, readReference, ZOO, type ZooDtype, type ZooModel, type ZooProbe, type ZooReference } from '../unit/helpers/zoo-reference.ts';
-import { createPackedApp, openPage, serveFolder, useBrowser, waitForResult, type PackedApp } from './harness/index.ts';
+import { dtypesPresent, dynamicallyQuantized, F16_DTYPES, readReference, type ZooDtype, type ZooModel, type ZooProbe, type ZooReference } from '../unit/helpers/zoo-reference.ts';
+import { openPage, previewZooApp, useBrowser, waitForResult, type PreviewedApp } from './harness/index.ts';
 import type { TjsEmbedOptions, TjsEmbedResult } from './pages/tjs-embed.ts';
 
 type Device = 'wasm' | 'webgpu';
@@ -47,33 +45,18 @@ const MODELS: { model: ZooModel; dtypes: (present: ZooDtype[]) => ZooDtype[] }[]
 ];
 
 const ctx = useBrowser({ server: { middlewares: [tjsOrt] } });
-let packed: PackedApp;
-let app: PreviewServer;
+let app: PreviewedApp;
 const started = performance.now();
 const report: Record<string, ModelReport> = {};
 const notes: string[] = [];
 
 beforeAll(async () => {
-  packed = await createPackedApp(join(import.meta.dirname, 'real-encoders-app'));
-  packed.run('npx', ['vite', 'build', '--logLevel', 'warn']);
   // the app's static /models/: the zoo's folders, a missing file a 404 (not the app's index.html)
-  const zoo = serveFolder(ZOO);
-  const models: Plugin = {
-    name: 'zoo-as-static-models',
-    configurePreviewServer: (s) =>
-      void s.middlewares.use('/models', (req, res) =>
-        zoo(req, res, () => {
-          res.statusCode = 404;
-          res.end('not found');
-        }),
-      ),
-  };
-  app = await preview({ root: packed.dir, configFile: false, logLevel: 'silent', plugins: [models], preview: { host: '127.0.0.1', port: 0 } });
+  app = await previewZooApp();
 }, 400_000);
 
 afterAll(async () => {
   await app?.close();
-  packed?.remove();
   recordReport('browser', {
     models: report,
     runs: { browser: { date: new Date().toISOString(), seconds: (performance.now() - started) / 1000, texts: `Chromium: the packed library and transformers.js (one text per call) on all probe texts on wasm, ${WEBGPU_TEXTS} short ones on WebGPU; dynamic int8 files one text per call for ours too` } },
@@ -102,7 +85,7 @@ interface OursResult {
 
 async function ours(model: ZooModel, device: Device, dtype: ZooDtype, probe: ZooProbe[], alone = false): Promise<OursResult> {
   const page = ctx.browser.page;
-  await page.goto(app.resolvedUrls!.local[0]!);
+  await page.goto(app.url);
   await waitForResult(page, 60_000);
   const arg = { model, device, dtype, alone, items: probe.map((p) => ({ text: p.text, task: p.task })) };
   return (await page.evaluate(`window.embedWith(${JSON.stringify(arg)})`)) as OursResult;

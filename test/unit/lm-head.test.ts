@@ -133,6 +133,18 @@ function nodeProto(n: NodeSpec) {
   });
 }
 
+/**
+ * A dynamic int8 head on `input`: DynamicQuantizeLinear → MatMulInteger with initializers Wq and
+ * wzp → Cast → Mul by q_scale × w_scale → `logits`.
+ */
+const dynamicInt8Head = (input: string): NodeSpec[] => [
+  { op: 'DynamicQuantizeLinear', inputs: [input], outputs: ['q', 'q_scale', 'q_zp'] },
+  { op: 'MatMulInteger', inputs: ['q', 'Wq', 'q_zp', 'wzp'], outputs: ['acc'] },
+  { op: 'Cast', inputs: ['acc'], outputs: ['accf'], attrs: { to: DT.FLOAT } },
+  { op: 'Mul', inputs: ['q_scale', 'w_scale'], outputs: ['scale'] },
+  { op: 'Mul', inputs: ['accf', 'scale'], outputs: ['logits'] },
+];
+
 /** A model: input `hidden` [batch, seq, H] (float or half) → nodes → output `logits` [batch, seq, V]. */
 function model(nodes: NodeSpec[], inits: Tensor[], elem: 'float' | 'half' = 'float', extraOutputs: string[] = []): Uint8Array {
   const type = elem === 'half' ? DT.FLOAT16 : DT.FLOAT;
@@ -264,13 +276,7 @@ describe('each kind of LM head an export may have', () => {
     const Wq = Uint8Array.from({ length: H * V }, () => Math.floor(r() * 256));
     const wzp = Uint8Array.from({ length: V }, () => 100 + Math.floor(r() * 50));
     const bytes = model(
-      [
-        { op: 'DynamicQuantizeLinear', inputs: ['hidden'], outputs: ['q', 'q_scale', 'q_zp'] },
-        { op: 'MatMulInteger', inputs: ['q', 'Wq', 'q_zp', 'wzp'], outputs: ['acc'] },
-        { op: 'Cast', inputs: ['acc'], outputs: ['accf'], attrs: { to: DT.FLOAT } },
-        { op: 'Mul', inputs: ['q_scale', 'w_scale'], outputs: ['scale'] },
-        { op: 'Mul', inputs: ['accf', 'scale'], outputs: ['logits'] },
-      ],
+      dynamicInt8Head('hidden'),
       [u8('Wq', [H, V], Wq), u8('wzp', [V], wzp), f32('w_scale', [], Float32Array.of(0.01))],
     );
     // Same quantization of the activations (the slice comes after it): the same numbers.
@@ -287,11 +293,7 @@ describe('each kind of LM head an export may have', () => {
       [
         { op: 'Gather', inputs: ['table', 'row'], outputs: ['bias'] },
         { op: 'Add', inputs: ['hidden', 'bias'], outputs: ['h2'] },
-        { op: 'DynamicQuantizeLinear', inputs: ['h2'], outputs: ['q', 'q_scale', 'q_zp'] },
-        { op: 'MatMulInteger', inputs: ['q', 'Wq', 'q_zp', 'wzp'], outputs: ['acc'] },
-        { op: 'Cast', inputs: ['acc'], outputs: ['accf'], attrs: { to: DT.FLOAT } },
-        { op: 'Mul', inputs: ['q_scale', 'w_scale'], outputs: ['scale'] },
-        { op: 'Mul', inputs: ['accf', 'scale'], outputs: ['logits'] },
+        ...dynamicInt8Head('h2'),
       ],
       [f32('table', [64, H], floats(64 * H, 13)), i64('row', [5]), u8('Wq', [H, V], Wq), u8('wzp', [], Uint8Array.of(128)), f32('w_scale', [], Float32Array.of(0.01))],
     );
@@ -367,13 +369,7 @@ describe('what the edit refuses (the engine then keeps the full logits)', () => 
   it('a per-vocabulary-row scale that is computed, not a constant it could cut', () => {
     const r = rng(14);
     const bytes = model(
-      [
-        { op: 'DynamicQuantizeLinear', inputs: ['hidden'], outputs: ['q', 'q_scale', 'q_zp'] },
-        { op: 'MatMulInteger', inputs: ['q', 'Wq', 'q_zp', 'wzp'], outputs: ['acc'] },
-        { op: 'Cast', inputs: ['acc'], outputs: ['accf'], attrs: { to: DT.FLOAT } },
-        { op: 'Mul', inputs: ['q_scale', 'w_scale'], outputs: ['scale'] },
-        { op: 'Mul', inputs: ['accf', 'scale'], outputs: ['logits'] },
-      ],
+      dynamicInt8Head('hidden'),
       [u8('Wq', [H, V], Uint8Array.from({ length: H * V }, () => Math.floor(r() * 256))), u8('wzp', [], Uint8Array.of(128)), f32('w_scale', [V], floats(V, 15, 0.01))],
     );
     expect(() => pruneLmHead(bytes, { rows: ROWS })).toThrow(/computed from the vocabulary-sized w_scale/);

@@ -16,13 +16,12 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Tokenizer } from '@huggingface/tokenizers';
 import * as ortWeb from 'onnxruntime-web';
 import type * as ortNode from 'onnxruntime-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createEmbedder, type Embedder } from '../../src/index.ts';
 import { PRESETS } from '../../src/models/presets.ts';
-import { cosine, dtypesPresent, maxAbs, ortSession, readJson, serveZoo, ZOO, zooHas, DTYPE_FILES, type ZooDtype, type ZooServer } from './helpers/zoo-decoders.ts';
+import { cosine, dtypesPresent, embedAloneAndPerTask, maxAbs, ortSession, readJson, useZooServer, ZOO, zooHas, zooTokenizer, DTYPE_FILES, type DecoderReference, type ZooDtype, type ZooProbe } from './helpers/zoo-decoders.ts';
 
 const MODEL = 'embeddinggemma-shape';
 const PRESET = 'embeddinggemma-300m';
@@ -40,21 +39,14 @@ const BATCH_DEPENDENT = new Set<ZooDtype>(['q8', 'int8', 'uint8']);
 const WIDTHS = ['full', 512, 256, 128] as const;
 type Width = (typeof WIDTHS)[number];
 
-interface Probe {
-  text: string;
-  task: 'query' | 'document';
-  input: string;
-  tokens: number;
-  embedding: number[];
+interface Probe extends ZooProbe {
   truncated: Record<string, number[]>;
 }
-interface Reference {
-  pooling: string;
+interface Reference extends DecoderReference<Probe> {
   dimensions: number;
   matryoshka: number[];
   maxTokens: number;
   prompts: Record<'query' | 'document', string>;
-  probe: Probe[];
 }
 interface ManifestDtype {
   file: string;
@@ -68,7 +60,7 @@ const present = zooHas(MODEL);
 const ref = present ? readJson<Reference>(MODEL, 'reference.json') : undefined;
 const dtypes = present ? dtypesPresent(MODEL) : [];
 const manifest = () => (JSON.parse(readFileSync(join(ZOO, 'manifest.json'), 'utf8')) as { models: Record<string, { dtypes: Record<string, ManifestDtype> }> }).models[MODEL]!;
-const tokenizer = () => new Tokenizer(readJson(MODEL, 'tokenizer.json'), readJson(MODEL, 'tokenizer_config.json'));
+const tokenizer = () => zooTokenizer(MODEL);
 const label = (p: Probe) => p.text.slice(0, 40);
 const want = (p: Probe, w: Width) => (w === 'full' ? p.embedding : p.truncated[String(w)]!);
 
@@ -79,31 +71,12 @@ function cut(v: ArrayLike<number>, w: Width): number[] {
   return head.map((x) => x / n);
 }
 
-let server: ZooServer;
 const report: Record<string, Record<string, number>> = {};
-
-beforeAll(async () => {
-  if (present) server = await serveZoo();
-});
-afterAll(async () => {
-  await server?.close();
-  if (Object.keys(report).length) console.log(`${MODEL} (wasm, Node):\n${JSON.stringify(report, null, 1)}`);
-});
+const server = useZooServer(MODEL, present, report);
 
 /** Each probe text alone, and one call per task (each a mixed-length batch), at width w. */
-async function embedProbe(embedder: Embedder, probe: Probe[], w: Width, input: 'text' | 'input' = 'text') {
-  const dims = w === 'full' ? {} : { dimensions: w };
-  const task = (p: Probe) => (input === 'text' ? { task: p.task } : {});
-  const alone: Float32Array[] = [];
-  for (const p of probe) alone.push((await embedder.embed([p[input]], { ...task(p), ...dims }))[0]!);
-  const batched: Float32Array[] = new Array(probe.length);
-  for (const t of ['query', 'document'] as const) {
-    const at = probe.flatMap((p, i) => (p.task === t ? [i] : []));
-    const got = await embedder.embed(at.map((i) => probe[i]![input]), { ...(input === 'text' ? { task: t } : {}), ...dims });
-    at.forEach((i, k) => (batched[i] = got[k]!));
-  }
-  return { alone, batched };
-}
+const embedProbe = (embedder: Embedder, probe: Probe[], w: Width, input: 'text' | 'input' = 'text') =>
+  embedAloneAndPerTask(embedder, probe, { input, options: w === 'full' ? {} : { dimensions: w } });
 
 /** onnxruntime-node (or onnxruntime-web, bare) on the dtype's file, each text alone: sentence_embedding as the graph gives it. */
 async function oracle(dtype: ZooDtype, probe: Probe[], runtime: 'node' | 'web'): Promise<Float32Array[]> {

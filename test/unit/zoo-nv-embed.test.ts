@@ -16,24 +16,19 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Tokenizer } from '@huggingface/tokenizers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createEmbedder } from '../../src/index.ts';
-import { cosine, dtypesPresent, maxAbs, readJson, serveZoo, ZOO, zooHas, type ZooServer } from './helpers/zoo-decoders.ts';
+import { compareProbe, dtypesPresent, embedAloneAndPerTask, expectEachAtLeast, expectInfo, expectFp32EqualsPyTorch, readJson, useZooServer, ZOO, zooHas, zooTokenizer, type ZooProbe } from './helpers/zoo-decoders.ts';
 
 const MODEL = 'nv-embed-shape';
 const BOS_ID = 1;
 const EOS_ID = 2;
 
-interface Probe {
-  text: string;
-  task: 'query' | 'document';
-  input: string;
+interface Probe extends ZooProbe {
   /** <s> + input + </s> */
   tokens: number;
   /** len(tokenizer.tokenize(instruction)): positions [0, pool_skip) are out of the mean */
   pool_skip: number;
-  embedding: number[];
 }
 interface Reference {
   pooling: string;
@@ -72,16 +67,8 @@ const HEAD_TENSORS = [
 const present = zooHas(MODEL);
 const ref = present ? readJson<Reference>(MODEL, 'reference.json') : undefined;
 const dtypes = present ? dtypesPresent(MODEL) : [];
-let server: ZooServer;
 const report: Record<string, Record<string, number>> = {};
-
-beforeAll(async () => {
-  if (present) server = await serveZoo();
-});
-afterAll(async () => {
-  await server?.close();
-  if (Object.keys(report).length) console.log(`${MODEL} (wasm, Node):\n${JSON.stringify(report, null, 1)}`);
-});
+const server = useZooServer(MODEL, present, report);
 
 describe.skipIf(!present)(`zoo ${MODEL}`, () => {
   it('is the folder scripts/export/nv_embed.py writes: decoder graph, chunked external data, the head by its checkpoint names', () => {
@@ -105,7 +92,7 @@ describe.skipIf(!present)(`zoo ${MODEL}`, () => {
   });
 
   it("tokenizes every probe input as the reference did (<s> first; the library appends </s>); the instruction's token count agrees", () => {
-    const tok = new Tokenizer(readJson(MODEL, 'tokenizer.json'), readJson(MODEL, 'tokenizer_config.json'));
+    const tok = zooTokenizer(MODEL);
     for (const p of ref!.probe) {
       const ids = tok.encode(p.input).ids;
       expect(ids[0], p.text).toBe(BOS_ID);
@@ -123,33 +110,19 @@ describe.skipIf(!present)(`zoo ${MODEL}`, () => {
       const own = ref!.by_dtype[dtype]!;
       const embedder = await createEmbedder({ model: server.folder(MODEL), worker: false, dtype });
       try {
-        expect(embedder.info.pooling).toBe('latent-attention');
-        expect(embedder.info.dimensions).toBe(64);
-        expect(embedder.info.dtype).toBe(dtype);
+        expectInfo(embedder.info, { pooling: 'latent-attention', dimensions: 64, dtype });
         // Each text alone, then one call per task: mixed-length batches (8 to 856 tokens).
-        const alone: Float32Array[] = [];
-        for (const p of probe) alone.push((await embedder.embed([p.text], { task: p.task }))[0]!);
-        const batched: Float32Array[] = new Array(probe.length);
-        for (const task of ['query', 'document'] as const) {
-          const at = probe.flatMap((p, i) => (p.task === task ? [i] : []));
-          const got = await embedder.embed(at.map((i) => probe[i]!.text), { task });
-          at.forEach((i, k) => (batched[i] = got[k]!));
-        }
-        const cosTorch = probe.map((p, i) => cosine(alone[i]!, p.embedding));
-        const cosTorchBatch = probe.map((p, i) => cosine(batched[i]!, p.embedding));
-        const cosOwn = probe.map((_, i) => cosine(alone[i]!, own[i]!));
-        const batchVsAlone = Math.max(...probe.map((_, i) => maxAbs(batched[i]!, alone[i]!)));
+        const { alone, batched } = await embedAloneAndPerTask(embedder, probe);
+        const cmp = compareProbe(probe, alone, batched, own);
+        const { cosTorch, cosTorchBatch, cosOther: cosOwn, batchVsAlone } = cmp;
         report[dtype] = {
           cos_pytorch_min: Math.min(...cosTorch),
           cos_pytorch_batch_min: Math.min(...cosTorchBatch),
           cos_same_file_onnxruntime_min: Math.min(...cosOwn),
           batch_vs_alone_max_abs: batchVsAlone,
         };
-        if (dtype === 'fp32') {
-          cosTorch.forEach((c, i) => expect(c, `alone: ${probe[i]!.text.slice(0, 40)}`).toBeGreaterThanOrEqual(0.99999));
-          cosTorchBatch.forEach((c, i) => expect(c, `batch: ${probe[i]!.text.slice(0, 40)}`).toBeGreaterThanOrEqual(0.99999));
-        }
-        cosOwn.forEach((c, i) => expect(c, `vs onnxruntime + PyTorch head: ${probe[i]!.text.slice(0, 40)}`).toBeGreaterThanOrEqual(SAME_FILE_MIN_COS));
+        if (dtype === 'fp32') expectFp32EqualsPyTorch(probe, cmp);
+        expectEachAtLeast(probe, cosOwn, 'vs onnxruntime + PyTorch head', SAME_FILE_MIN_COS);
         expect(batchVsAlone).toBeLessThanOrEqual(BATCH_MAX_ABS[dtype]!);
       } finally {
         await embedder.dispose();

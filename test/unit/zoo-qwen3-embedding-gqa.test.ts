@@ -14,11 +14,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Tokenizer } from '@huggingface/tokenizers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { planBatches, DEFAULT_LIMITS } from '../../src/engine/batching.ts';
 import { createEmbedder } from '../../src/index.ts';
-import { cosine, maxAbs, normalize, ortSession, readJson, runDecoder, serveZoo, ZOO, zooHas, DTYPE_FILES, type ZooServer } from './helpers/zoo-decoders.ts';
+import { compareProbe, cosine, embedAloneAndPerTask, expectEachAtLeast, expectFp32EqualsPyTorch, maxAbs, ortLastTokenVectors, ortLastTokenVectorsAlone, readJson, taskIndices, useZooServer, ZOO, zooHas, zooTokenizer, DTYPE_FILES, TASKS, type DecoderReference } from './helpers/zoo-decoders.ts';
 
 const MODEL = 'qwen3-embedding-gqa-shape';
 const ENDOFTEXT_ID = 151643;
@@ -31,41 +30,16 @@ const OUTPUT = 'hidden_states';
  */
 const ONE_BIG_BATCH = { batchOverheadTokens: 1e6 };
 
-interface Probe {
-  text: string;
-  task: 'query' | 'document';
-  input: string;
-  tokens: number;
-  embedding: number[];
-}
-interface Reference {
-  pooling: string;
-  prompts: Record<string, string>;
-  probe: Probe[];
-}
-
 const present = zooHas(MODEL);
-const ref = present ? readJson<Reference>(MODEL, 'reference.json') : undefined;
+const ref = present ? readJson<DecoderReference>(MODEL, 'reference.json') : undefined;
 const probe = ref?.probe ?? [];
-let server: ZooServer;
 const report: Record<string, unknown> = {};
+const server = useZooServer(MODEL, present, report);
 
-const tokenizer = () => new Tokenizer(readJson(MODEL, 'tokenizer.json'), readJson(MODEL, 'tokenizer_config.json'));
+const tokenizer = () => zooTokenizer(MODEL);
 
 /** onnxruntime-node: rows as one batch padded on `side`, each row's L2-normalized vector at its last real token. */
-async function ortVectors(file: string, rows: number[][], side: 'left' | 'right'): Promise<Float64Array[]> {
-  const { data, dims, last } = await runDecoder(await ortSession(MODEL, file), rows, OUTPUT, { padId: ENDOFTEXT_ID, side });
-  const [, T, H] = dims as [number, number, number];
-  return last.map((t, b) => normalize(data.subarray((b * T + t) * H, (b * T + t + 1) * H)));
-}
-
-beforeAll(async () => {
-  if (present) server = await serveZoo();
-});
-afterAll(async () => {
-  await server?.close();
-  if (Object.keys(report).length) console.log(`${MODEL} (wasm, Node):\n${JSON.stringify(report, null, 1)}`);
-});
+const ortVectors = (file: string, rows: number[][], side: 'left' | 'right') => ortLastTokenVectors(MODEL, file, rows, OUTPUT, { padId: ENDOFTEXT_ID, side });
 
 describe.skipIf(!present)(`zoo ${MODEL}`, () => {
   it('is a GroupQueryAttention graph without LM head: the builder signature, hidden_states out, no logits', () => {
@@ -97,8 +71,7 @@ describe.skipIf(!present)(`zoo ${MODEL}`, () => {
   it('onnxruntime-node fp32: alone = PyTorch; right-padded batch = alone; left-padded batch is not (the op assumes right padding)', async () => {
     const tok = tokenizer();
     const rows = probe.map((p) => tok.encode(p.input).ids);
-    const alone: Float64Array[] = [];
-    for (const r of rows) alone.push((await ortVectors(DTYPE_FILES.fp32, [r], 'right'))[0]!);
+    const alone = await ortLastTokenVectorsAlone(MODEL, DTYPE_FILES.fp32, rows, OUTPUT, { padId: ENDOFTEXT_ID, side: 'right' });
     const cosTorch = probe.map((p, i) => cosine(alone[i]!, p.embedding));
     // The batch: every text but the longest (805 tokens would pad the other 23, of 7..54, to it): mixed lengths.
     const order = rows.map((_, i) => i).sort((a, b) => rows[a]!.length - rows[b]!.length).slice(0, -1);
@@ -126,29 +99,23 @@ describe.skipIf(!present)(`zoo ${MODEL}`, () => {
           expect(embedder.info.paddingReason).toMatch(/GroupQueryAttention/);
           // q8 is dynamic int8 (one activation scale over the batch): the library runs it one text per batch.
           expect(embedder.info.batching.maxBatchSize).toBe(dtype === 'q8' ? 1 : DEFAULT_LIMITS.maxBatchSize);
-          const alone: Float32Array[] = [];
-          for (const p of probe) alone.push((await embedder.embed([p.text], { task: p.task }))[0]!);
-          // One call per task. Its batches must be of mixed lengths for this to test the padding: the plan
+          // Each text alone, then one call per task.
+          const { alone, batched } = await embedAloneAndPerTask(embedder, probe);
+          // The per-task calls' batches must be of mixed lengths for this to test the padding: the plan
           // the library's batcher makes of these token counts under the same limits says so (except q8).
-          const batched: Float32Array[] = new Array(probe.length);
           let mixedBatches = 0;
-          for (const task of ['query', 'document'] as const) {
-            const at = probe.flatMap((p, i) => (p.task === task ? [i] : []));
+          for (const task of TASKS) {
+            const at = taskIndices(probe, task);
             const plan = planBatches(at.map((i) => probe[i]!.tokens), { ...DEFAULT_LIMITS, ...ONE_BIG_BATCH, maxBatchSize: embedder.info.batching.maxBatchSize });
             mixedBatches += plan.filter((b) => new Set(b.map((k) => probe[at[k]!]!.tokens)).size > 1).length;
-            const got = await embedder.embed(at.map((i) => probe[i]!.text), { task });
-            at.forEach((i, k) => (batched[i] = got[k]!));
           }
           if (dtype !== 'q8') expect(mixedBatches).toBeGreaterThan(0);
           // onnxruntime-node on the same file, each text alone: what the file itself gives.
           const tok = tokenizer();
-          const oracle: Float64Array[] = [];
-          for (const p of probe) oracle.push((await ortVectors(DTYPE_FILES[dtype], [tok.encode(p.input).ids], 'right'))[0]!);
+          const oracle = await ortLastTokenVectorsAlone(MODEL, DTYPE_FILES[dtype], probe.map((p) => tok.encode(p.input).ids), OUTPUT, { padId: ENDOFTEXT_ID, side: 'right' });
 
-          const cosTorch = probe.map((p, i) => cosine(alone[i]!, p.embedding));
-          const cosTorchBatch = probe.map((p, i) => cosine(batched[i]!, p.embedding));
-          const cosOrt = probe.map((_, i) => cosine(alone[i]!, oracle[i]!));
-          const batchVsAlone = Math.max(...probe.map((_, i) => maxAbs(batched[i]!, alone[i]!)));
+          const cmp = compareProbe(probe, alone, batched, oracle);
+          const { cosTorch, cosTorchBatch, cosOther: cosOrt, batchVsAlone } = cmp;
           report[`library ${dtype}`] = {
             info: { paddingSide: embedder.info.paddingSide, batching: embedder.info.batching.maxBatchSize },
             mixed_length_batches: mixedBatches,
@@ -157,11 +124,8 @@ describe.skipIf(!present)(`zoo ${MODEL}`, () => {
             cos_onnxruntime_node_min: Math.min(...cosOrt),
             batch_vs_alone_max_abs: batchVsAlone,
           };
-          if (dtype === 'fp32') {
-            cosTorch.forEach((c, i) => expect(c, `alone: ${probe[i]!.text.slice(0, 40)}`).toBeGreaterThanOrEqual(0.99999));
-            cosTorchBatch.forEach((c, i) => expect(c, `batch: ${probe[i]!.text.slice(0, 40)}`).toBeGreaterThanOrEqual(0.99999));
-          }
-          cosOrt.forEach((c, i) => expect(c, `vs onnxruntime-node: ${probe[i]!.text.slice(0, 40)}`).toBeGreaterThanOrEqual(0.9999));
+          if (dtype === 'fp32') expectFp32EqualsPyTorch(probe, cmp);
+          expectEachAtLeast(probe, cosOrt, 'vs onnxruntime-node', 0.9999);
           // No per-run quantization in fp32 and q4 graphs, and q8 runs alone: a text's vector does not depend on its batch.
           expect(batchVsAlone).toBeLessThanOrEqual(1e-5);
         } finally {

@@ -11,45 +11,25 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Tokenizer } from '@huggingface/tokenizers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createEmbedder } from '../../src/index.ts';
 import { recordReport, type DtypeRow } from './helpers/real-encoders-report.ts';
-import { cosine, dtypesPresent, maxAbs, normalize, ortSession, readJson, runDecoder, serveZoo, ZOO, zooHas, DTYPE_FILES, type ZooServer } from './helpers/zoo-decoders.ts';
+import { compareProbe, cosine, dtypesPresent, embedAloneAndPerTask, expectEachAtLeast, expectInfo, expectFp32EqualsPyTorch, ortLastTokenVectorsAlone, readJson, useZooServer, ZOO, zooHas, zooTokenizer, DTYPE_FILES, type DecoderReference } from './helpers/zoo-decoders.ts';
 
 const MODEL = 'qwen3-embedding-shape';
 const ENDOFTEXT_ID = 151643;
 /** dynamic quantization: activations are quantized with one scale per tensor, over the whole batch */
 const BATCH_DEPENDENT = new Set(['q8', 'int8', 'uint8']);
 
-interface Probe {
-  text: string;
-  task: 'query' | 'document';
-  input: string;
-  tokens: number;
-  embedding: number[];
-}
-interface Reference {
-  pooling: string;
-  prompts: Record<string, string>;
-  probe: Probe[];
-}
-
 const present = zooHas(MODEL);
-const ref = present ? readJson<Reference>(MODEL, 'reference.json') : undefined;
+const ref = present ? readJson<DecoderReference>(MODEL, 'reference.json') : undefined;
 const dtypes = present ? dtypesPresent(MODEL) : [];
-let server: ZooServer;
 const report: Record<string, Record<string, number>> = {};
 /** this model's rows of the real-model table (npm run report:real-encoders): cosine to PyTorch per dtype */
 const rows: Record<string, DtypeRow> = {};
 const started = performance.now();
 
-beforeAll(async () => {
-  if (present) server = await serveZoo();
-});
-afterAll(async () => {
-  await server?.close();
-  if (Object.keys(report).length) console.log(`${MODEL} (wasm, Node):\n${JSON.stringify(report, null, 1)}`);
+const server = useZooServer(MODEL, present, report, () => {
   if (Object.keys(rows).length) {
     recordReport(`node ${MODEL}`, {
       models: { [MODEL]: { about: 'last-token pooling, a toy Qwen3 with random weights exported as onnx-community/Qwen3-Embedding-0.6B-ONNX', dtypes: rows } },
@@ -69,7 +49,7 @@ describe.skipIf(!present)(`zoo ${MODEL}`, () => {
   });
 
   it('tokenizes every probe input as the reference did (<|endoftext|> last)', () => {
-    const tok = new Tokenizer(readJson(MODEL, 'tokenizer.json'), readJson(MODEL, 'tokenizer_config.json'));
+    const tok = zooTokenizer(MODEL);
     for (const p of ref!.probe) {
       const ids = tok.encode(p.input).ids;
       expect(ids.length, p.text).toBe(p.tokens);
@@ -82,32 +62,14 @@ describe.skipIf(!present)(`zoo ${MODEL}`, () => {
       const probe = ref!.probe;
       const embedder = await createEmbedder({ model: server.folder(MODEL), worker: false, dtype });
       try {
-        expect(embedder.info.pooling).toBe('last-token');
-        expect(embedder.info.dimensions).toBe(64);
-        expect(embedder.info.dtype).toBe(dtype);
+        expectInfo(embedder.info, { pooling: 'last-token', dimensions: 64, dtype });
         // Each text alone, then one call per task: mixed-length batches.
-        const alone: Float32Array[] = [];
-        for (const p of probe) alone.push((await embedder.embed([p.text], { task: p.task }))[0]!);
-        const batched: Float32Array[] = new Array(probe.length);
-        for (const task of ['query', 'document'] as const) {
-          const at = probe.flatMap((p, i) => (p.task === task ? [i] : []));
-          const got = await embedder.embed(at.map((i) => probe[i]!.text), { task });
-          at.forEach((i, k) => (batched[i] = got[k]!));
-        }
+        const { alone, batched } = await embedAloneAndPerTask(embedder, probe);
         // onnxruntime-node on the same file, each text alone.
-        const tok = new Tokenizer(readJson(MODEL, 'tokenizer.json'), readJson(MODEL, 'tokenizer_config.json'));
-        const session = await ortSession(MODEL, DTYPE_FILES[dtype]);
-        const oracle: Float64Array[] = [];
-        for (const p of probe) {
-          const ids = tok.encode(p.input).ids;
-          const { data, dims, last } = await runDecoder(session, [ids], 'last_hidden_state', { padId: ENDOFTEXT_ID, side: 'left' });
-          const H = dims[2]!;
-          oracle.push(normalize(data.subarray(last[0]! * H, (last[0]! + 1) * H)));
-        }
-        const cosTorch = probe.map((p, i) => cosine(alone[i]!, p.embedding));
-        const cosTorchBatch = probe.map((p, i) => cosine(batched[i]!, p.embedding));
-        const cosOrt = probe.map((_, i) => cosine(alone[i]!, oracle[i]!));
-        const batchVsAlone = Math.max(...probe.map((_, i) => maxAbs(batched[i]!, alone[i]!)));
+        const tok = zooTokenizer(MODEL);
+        const oracle = await ortLastTokenVectorsAlone(MODEL, DTYPE_FILES[dtype], probe.map((p) => tok.encode(p.input).ids), 'last_hidden_state', { padId: ENDOFTEXT_ID, side: 'left' });
+        const cmp = compareProbe(probe, alone, batched, oracle);
+        const { cosTorch, cosTorchBatch, cosOther: cosOrt, batchVsAlone } = cmp;
         const batchCos = Math.min(...probe.map((_, i) => cosine(batched[i]!, alone[i]!)));
         rows[dtype] = {
           oursWasm: Math.min(...cosTorch, ...cosTorchBatch),
@@ -121,11 +83,8 @@ describe.skipIf(!present)(`zoo ${MODEL}`, () => {
           batch_vs_alone_max_abs: batchVsAlone,
           batch_vs_alone_cos_min: batchCos,
         };
-        if (dtype === 'fp32') {
-          cosTorch.forEach((c, i) => expect(c, `alone: ${probe[i]!.text.slice(0, 40)}`).toBeGreaterThanOrEqual(0.99999));
-          cosTorchBatch.forEach((c, i) => expect(c, `batch: ${probe[i]!.text.slice(0, 40)}`).toBeGreaterThanOrEqual(0.99999));
-        }
-        cosOrt.forEach((c, i) => expect(c, `vs onnxruntime-node: ${probe[i]!.text.slice(0, 40)}`).toBeGreaterThanOrEqual(0.999));
+        if (dtype === 'fp32') expectFp32EqualsPyTorch(probe, cmp);
+        expectEachAtLeast(probe, cosOrt, 'vs onnxruntime-node', 0.999);
         if (BATCH_DEPENDENT.has(dtype)) expect(batchCos).toBeGreaterThanOrEqual(0.99);
         else expect(batchVsAlone).toBeLessThanOrEqual(dtype === 'fp32' ? 1e-5 : 1e-3);
       } finally {

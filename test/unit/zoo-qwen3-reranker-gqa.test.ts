@@ -12,10 +12,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Tokenizer } from '@huggingface/tokenizers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createReranker } from '../../src/index.ts';
-import { ortSession, readJson, runDecoder, serveZoo, ZOO, zooHas, type ZooServer } from './helpers/zoo-decoders.ts';
+import { ortSession, readJson, runDecoder, useZooServer, ZOO, zooHas, zooTokenizer } from './helpers/zoo-decoders.ts';
 
 const MODEL = 'qwen3-reranker-gqa-shape';
 const PAD_ID = 151643;
@@ -41,8 +40,8 @@ const present = zooHas(MODEL);
 const ref = present ? readJson<Reference>(MODEL, 'reference.json') : undefined;
 const want = ref ? ref.pairs.map((p) => p.score) : [];
 const docs = ref ? ref.pairs.map((p) => p.document) : [];
-let server: ZooServer;
 const report: Record<string, unknown> = {};
+const server = useZooServer(MODEL, present, report);
 
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.max(...Array.from(a, (x, i) => Math.abs(x - b[i]!)));
 const round = (xs: ArrayLike<number>) => Array.from(xs, (x) => Number(x.toPrecision(6)));
@@ -59,14 +58,6 @@ async function ortScores(rows: number[][], side: 'left' | 'right'): Promise<numb
   const { data, dims, last } = await runDecoder(s, rows, 'logits', { padId: PAD_ID, side });
   return last.map((t, b) => yesNo(data, dims[2]!, dims[1]!, b, t));
 }
-
-beforeAll(async () => {
-  if (present) server = await serveZoo();
-});
-afterAll(async () => {
-  await server?.close();
-  if (Object.keys(report).length) console.log(`${MODEL} (wasm, Node):\n${JSON.stringify(report, null, 1)}`);
-});
 
 describe.skipIf(!present)(`zoo ${MODEL}`, () => {
   it('is a GroupQueryAttention graph with the builder signature (no position_ids)', () => {
@@ -87,7 +78,7 @@ describe.skipIf(!present)(`zoo ${MODEL}`, () => {
 
   it('tokenizes the template pairs as the reference did', () => {
     // The library tokenizes template prefix, body and suffix apart, as Qwen3-Reranker's own code does.
-    const tok = new Tokenizer(readJson(MODEL, 'tokenizer.json'), readJson(MODEL, 'tokenizer_config.json'));
+    const tok = zooTokenizer(MODEL);
     for (const p of ref!.pairs) expect(p.ids.length).toBe(p.tokens);
     expect(tok.encode('yes', { add_special_tokens: false }).ids).toEqual([ref!.yes_id]);
     expect(tok.encode('no', { add_special_tokens: false }).ids).toEqual([ref!.no_id]);
