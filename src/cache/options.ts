@@ -19,6 +19,11 @@ export interface CacheOptions {
   persist?: boolean;
   /** when storage is short: 'error' (default) throws StorageQuotaError; 'memory' loads the model without caching it */
   onQuotaExceeded?: 'error' | 'memory';
+  /**
+   * bytes per stored chunk (default 16 MiB): a cut download resumes from its last whole chunk, and
+   * each chunk has its own SHA-256; smaller chunks lose less on a cut and cost more records
+   */
+  chunkSize?: number;
 }
 
 /** Where one load's files came from. */
@@ -40,7 +45,6 @@ export interface CachedFetchFileOptions extends CacheOptions {
   /** SHA-256 (hex) that files must have, by absolute URL */
   sha256?: Record<string, string>;
   store?: UseStore;
-  chunkSize?: number;
   fetch?: typeof fetch;
   /** Web Locks stand-in; navigator.locks, else an in-process lock, by default */
   locks?: LockManagerLike;

@@ -88,6 +88,9 @@ function checkCacheOptions(c: CacheOptions): CacheOptions {
   if (c.verify !== undefined && c.verify !== 'size' && c.verify !== 'full') {
     throw new RangeError(`cache.verify must be 'size' or 'full', got ${JSON.stringify(c.verify)}.`);
   }
+  if (c.chunkSize !== undefined && !(Number.isSafeInteger(c.chunkSize) && c.chunkSize >= 1024)) {
+    throw new RangeError(`cache.chunkSize must be a whole number of bytes (at least 1024), got ${JSON.stringify(c.chunkSize)}.`);
+  }
   if (c.onQuotaExceeded !== undefined && c.onQuotaExceeded !== 'error' && c.onQuotaExceeded !== 'memory') {
     throw new RangeError(`cache.onQuotaExceeded must be 'error' or 'memory', got ${JSON.stringify(c.onQuotaExceeded)}.`);
   }

@@ -52,6 +52,7 @@ const CACHE_RULES: Rules<CacheOptions> = {
   verify: oneOf(['size', 'full']),
   persist: boolean,
   onQuotaExceeded: oneOf(['error', 'memory']),
+  chunkSize: number,
 };
 const cacheObject = object(CACHE_RULES);
 

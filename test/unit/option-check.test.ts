@@ -56,7 +56,7 @@ const LOAD: Required<LoadOptions> = {
   wasmPaths: '/ort/',
   numThreads: 2,
   limits: { maxBatchSize: 8, maxBatchTokens: 4096, batchOverheadTokens: 64 },
-  cache: { maxBytes: 1e9, revalidate: true, verify: 'full', persist: false, onQuotaExceeded: 'memory' },
+  cache: { maxBytes: 1e9, revalidate: true, verify: 'full', persist: false, onQuotaExceeded: 'memory', chunkSize: 1 << 20 },
   signal,
 };
 const CREATE_EMBEDDER: Required<CreateEmbedderOptions> = { ...LOAD, selfCheck: false, onProgress: () => {} };

@@ -1,8 +1,8 @@
 /**
  * Page side of the download faults: loads through the public API with the engine in this page
  * (worker: false), so the bytes onnxruntime-web receives can be hashed (InferenceSession.create is
- * wrapped), the weight cache with a small chunk size (the cache's internal `chunkSize` knob,
- * passed through `cache`), and direct access to its IndexedDB store to damage it.
+ * wrapped), the weight cache with a small chunk size (`cache: { chunkSize }`),
+ * and direct access to its IndexedDB store to damage it.
  */
 import { createStore, del, get, set } from 'idb-keyval';
 import { clearCache, createEmbedder, embed, releaseSharedEmbedders, type CacheOptions, type CacheStats } from '../../../src/index.ts';
@@ -36,7 +36,7 @@ export interface HashedLoad {
 }
 
 /** createEmbedder (in this page, wasm) + embed TEXTS + dispose, recording the bytes ORT got. */
-export async function load(name: string, cache: false | (CacheOptions & { chunkSize?: number }) = {}): Promise<HashedLoad> {
+export async function load(name: string, cache: false | CacheOptions = {}): Promise<HashedLoad> {
   wrapOrt();
   const from = received.length;
   try {
@@ -62,7 +62,7 @@ export function startLoad(name: string, file: string, chunkSize: number): void {
   void createEmbedder({
     model: fixtureUrl(name),
     device: 'wasm',
-    cache: { chunkSize } as CacheOptions,
+    cache: { chunkSize },
     onProgress: (e) => {
       if (e.status === 'progress' && e.file === file) w.__progress = e.loaded;
     },
