@@ -20,7 +20,7 @@ export async function timeLoad(model: string, dtype: 'fp32' | 'fp16', cache?: fa
     model,
     device: 'wasm',
     dtype,
-    ...(cache !== undefined ? { cache } : {}),
+    ...(cache != null ? { cache } : {}), // the driver sends an argument left out as null (JSON)
     onProgress: (p) => {
       if (p.status === 'done' && !p.missing && p.file.startsWith('onnx/')) onnxReadyMs = performance.now() - t0;
     },
