@@ -47,8 +47,9 @@ describe('embed() in the worker: input, errors, devices', () => {
     expect(r.emptyLength).toBe(0);
     expectError(r.nonString as ErrorInfo, 'TypeError', /texts\[1\] is the number 42, not a string/);
     expectError(r.notArray as ErrorInfo, 'TypeError', /wrap a single text as \[text\]/);
-    expectError(r.dimensions as ErrorInfo, 'RangeError', /dimensions must be one of 32 .*got the number 7/);
-    expectError(r.task as ErrorInfo, 'RangeError', /'query' \| 'document'/);
+    // Matryoshka is any 1..full on any model (sentence-transformers' truncate_dim): past the full width is the error
+    expectError(r.dimensions as ErrorInfo, 'RangeError', /dimensions must be an integer from 1 to 32 .*got the number 33/);
+    expectError(r.task as ErrorInfo, 'RangeError', /task must be one of 'query', 'document', got the string "summary"/);
     expect(r.stillWorks).toBe(1);
     expectError(r.afterDispose as ErrorInfo, 'DisposedError', /create a new one/);
   });

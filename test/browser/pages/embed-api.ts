@@ -24,7 +24,7 @@ export async function badInput(name: string) {
     emptyLength: empty.length,
     nonString: await caught(e.embed(['fine', 42 as unknown as string])),
     notArray: await caught(e.embed('one text' as unknown as string[])),
-    dimensions: await caught(e.embed(['fine'], { dimensions: 7 })),
+    dimensions: await caught(e.embed(['fine'], { dimensions: 33 })),
     task: await caught(e.embed(['fine'], { task: 'summary' as unknown as 'query' })),
     // after all those, the embedder still works
     stillWorks: (await e.embed(['fine'])).length,
