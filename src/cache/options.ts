@@ -24,6 +24,12 @@ export interface CacheOptions {
    * each chunk has its own SHA-256; smaller chunks lose less on a cut and cost more records
    */
   chunkSize?: number;
+  /**
+   * Node: keep the cache in this folder (files, chunks and records, as src/cache/disk-store.ts
+   * lays them out) instead of IndexedDB, which Node lacks; the CLI's --cache-dir. Without it, Node
+   * loads have no cache. Not for browsers.
+   */
+  dir?: string;
 }
 
 /** Where one load's files came from. */

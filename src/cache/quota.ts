@@ -39,10 +39,13 @@ export async function availableBytes(storage: StorageManagerLike | undefined): P
   }
 }
 
-/** IndexedDB's answer to a write past the quota (a DOMException named QuotaExceededError, possibly as a transaction's error). */
+/**
+ * IndexedDB's answer to a write past the quota (a DOMException named QuotaExceededError, possibly as
+ * a transaction's error), or the disk store's (a full disk, ENOSPC, or a user quota, EDQUOT).
+ */
 export function isQuotaExceeded(err: unknown): boolean {
-  const e = err as { name?: unknown; cause?: unknown } | undefined;
-  return !!e && (e.name === 'QuotaExceededError' || (e.cause !== undefined && isQuotaExceeded(e.cause)));
+  const e = err as { name?: unknown; code?: unknown; cause?: unknown } | undefined;
+  return !!e && (e.name === 'QuotaExceededError' || e.code === 'ENOSPC' || e.code === 'EDQUOT' || (e.cause !== undefined && isQuotaExceeded(e.cause)));
 }
 
 export function quotaError(url: string, needed: number, available: number | undefined, cause?: unknown): StorageQuotaError {

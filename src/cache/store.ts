@@ -11,9 +11,30 @@
  * and the meta that lists it are written in one transaction, and `complete` is set only once every
  * chunk is in: a reader never sees a file that claims bytes it does not have.
  */
-import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
+import { createStore, promisifyRequest, type UseStore as IdbStore } from 'idb-keyval';
 
-export type { UseStore } from 'idb-keyval';
+/**
+ * The same records kept elsewhere than IndexedDB, with the same atomicity (a meta never lists a
+ * chunk that is not there): a folder on the disk in Node (disk-store.ts). The functions below take
+ * either and answer alike, so the cache's rules (chunk hashes, complete last, pins, resumes) are
+ * written once for both.
+ */
+export interface RecordStore {
+  getMeta(key: string): Promise<FileMeta | undefined>;
+  putMeta(meta: FileMeta): Promise<void>;
+  putChunk(meta: FileMeta, index: number, bytes: Uint8Array): Promise<void>;
+  getChunk(key: string, index: number): Promise<Uint8Array | undefined>;
+  deleteFile(key: string): Promise<void>;
+  dropChunks(meta: FileMeta, indices: number[]): Promise<void>;
+  allMetas(): Promise<FileMeta[]>;
+  allModels(): Promise<Map<string, ModelRecord>>;
+  touchModel(model: string, when: number): Promise<void>;
+  deleteModel(model: string, keys: string[]): Promise<void>;
+  clear(): Promise<void>;
+}
+
+/** Where the cache keeps its records: an idb-keyval store (IndexedDB), or a RecordStore. */
+export type UseStore = IdbStore | RecordStore;
 
 export const DB_NAME = 'webgpu-embed';
 export const STORE_NAME = 'weights';
@@ -49,10 +70,10 @@ export interface ModelRecord {
   lastUsed: number;
 }
 
-let defaultStore: UseStore | undefined;
+let defaultStore: IdbStore | undefined;
 
 /** The library's store (created on first use; idb-keyval opens the database lazily). */
-export function weightStore(): UseStore {
+export function weightStore(): IdbStore {
   return (defaultStore ??= createStore(DB_NAME, STORE_NAME));
 }
 
@@ -63,10 +84,12 @@ const modelKey = (model: string) => ['model', model];
 const prefix = (...p: IDBValidKey[]) => IDBKeyRange.bound(p, [...p, []]);
 
 export function getMeta(store: UseStore, key: string): Promise<FileMeta | undefined> {
+  if (typeof store !== 'function') return store.getMeta(key);
   return store('readonly', (s) => promisifyRequest(s.get(fileKey(key))));
 }
 
 export function putMeta(store: UseStore, meta: FileMeta): Promise<void> {
+  if (typeof store !== 'function') return store.putMeta(meta);
   return store('readwrite', (s) => {
     s.put(meta, fileKey(meta.key));
     return promisifyRequest(s.transaction).then(() => undefined);
@@ -75,6 +98,7 @@ export function putMeta(store: UseStore, meta: FileMeta): Promise<void> {
 
 /** One chunk and the meta that lists it, atomically. `bytes` must own its buffer (a put clones the whole underlying ArrayBuffer). */
 export function putChunk(store: UseStore, meta: FileMeta, index: number, bytes: Uint8Array): Promise<void> {
+  if (typeof store !== 'function') return store.putChunk(meta, index, bytes);
   return store('readwrite', (s) => {
     s.put(bytes, chunkKey(meta.key, index));
     s.put(meta, fileKey(meta.key));
@@ -83,11 +107,13 @@ export function putChunk(store: UseStore, meta: FileMeta, index: number, bytes: 
 }
 
 export function getChunk(store: UseStore, key: string, index: number): Promise<unknown> {
+  if (typeof store !== 'function') return store.getChunk(key, index);
   return store('readonly', (s) => promisifyRequest(s.get(chunkKey(key, index))));
 }
 
 /** Removes a file: its meta and every chunk, in one transaction. */
 export function deleteFile(store: UseStore, key: string): Promise<void> {
+  if (typeof store !== 'function') return store.deleteFile(key);
   return store('readwrite', (s) => {
     s.delete(fileKey(key));
     s.delete(prefix('chunk', key));
@@ -97,6 +123,7 @@ export function deleteFile(store: UseStore, key: string): Promise<void> {
 
 /** Drops some chunks of a file and writes its meta (which no longer lists them), in one transaction. */
 export function dropChunks(store: UseStore, meta: FileMeta, indices: number[]): Promise<void> {
+  if (typeof store !== 'function') return store.dropChunks(meta, indices);
   return store('readwrite', (s) => {
     for (const i of indices) s.delete(chunkKey(meta.key, i));
     s.put(meta, fileKey(meta.key));
@@ -106,11 +133,13 @@ export function dropChunks(store: UseStore, meta: FileMeta, indices: number[]): 
 
 /** Every file record (small: no chunk bytes are read). */
 export function allMetas(store: UseStore): Promise<FileMeta[]> {
+  if (typeof store !== 'function') return store.allMetas();
   return store('readonly', (s) => promisifyRequest(s.getAll(prefix('file')) as IDBRequest<FileMeta[]>));
 }
 
 /** Every model record, by folder URL. */
 export async function allModels(store: UseStore): Promise<Map<string, ModelRecord>> {
+  if (typeof store !== 'function') return store.allModels();
   const [keys, values] = await store('readonly', (s) =>
     Promise.all([promisifyRequest(s.getAllKeys(prefix('model'))), promisifyRequest(s.getAll(prefix('model')) as IDBRequest<ModelRecord[]>)]),
   );
@@ -118,6 +147,7 @@ export async function allModels(store: UseStore): Promise<Map<string, ModelRecor
 }
 
 export function touchModel(store: UseStore, model: string, when = Date.now()): Promise<void> {
+  if (typeof store !== 'function') return store.touchModel(model, when);
   return store('readwrite', (s) => {
     s.put({ lastUsed: when } satisfies ModelRecord, modelKey(model));
     return promisifyRequest(s.transaction).then(() => undefined);
@@ -126,6 +156,7 @@ export function touchModel(store: UseStore, model: string, when = Date.now()): P
 
 /** Removes a model: its record and the given files with their chunks, in one transaction. */
 export function deleteModel(store: UseStore, model: string, keys: string[]): Promise<void> {
+  if (typeof store !== 'function') return store.deleteModel(model, keys);
   return store('readwrite', (s) => {
     s.delete(modelKey(model));
     for (const key of keys) {
@@ -137,6 +168,7 @@ export function deleteModel(store: UseStore, model: string, keys: string[]): Pro
 }
 
 export function clearStore(store: UseStore): Promise<void> {
+  if (typeof store !== 'function') return store.clear();
   return store('readwrite', (s) => {
     s.clear();
     return promisifyRequest(s.transaction).then(() => undefined);

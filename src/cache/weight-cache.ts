@@ -1,6 +1,6 @@
 /**
  * The weight cache as an engine uses it: on by default where IndexedDB exists (browsers, workers),
- * off where it does not (Node); files keyed under the model's folder with its revision (a preset's
+ * off where it does not (Node) unless `cache.dir` names a folder for it (disk-store.ts); files keyed under the model's folder with its revision (a preset's
  * pinned commit, a hub id's revision) and a preset's SHA-256s; and a load that fails on a stored file forgets that file, so bytes the
  * loader rejected are not served again.
  */
@@ -10,6 +10,7 @@ import { resolveSource } from '../models/source.ts';
 import type { FetchFile } from '../models/types.ts';
 import { createCachedFetchFile } from './cached-fetch-file.ts';
 import type { CachedFetchFileOptions, CacheOptions, CacheStats } from './options.ts';
+import { diskStore } from './disk-store.ts';
 import { allMetas, deleteFile, getMeta, weightStore } from './store.ts';
 
 export type { CacheOptions, CacheStats } from './options.ts';
@@ -38,16 +39,18 @@ export function openWeightCache(
   o: { model: string; preset?: string; revision?: string; hub?: HubOptions; cache?: false | CacheOptions },
   internals: Partial<CachedFetchFileOptions> = {},
 ): WeightCache | undefined {
-  if (o.cache === false || typeof indexedDB === 'undefined') return undefined;
+  if (o.cache === false || (typeof indexedDB === 'undefined' && o.cache?.dir === undefined)) return undefined;
   const options = checkCacheOptions(o.cache ?? {});
   // The same folder, preset and revision the loader resolves (src/models/source.ts): a hub id at two
   // revisions is two folders and two keys, never one set of files.
   const { baseUrl, preset, revision } = resolveSource(o.model, { preset: o.preset, revision: o.revision, hub: o.hub });
+  // a folder on this machine's disk (Node) is read where it is: copying it into a cache saves nothing
+  if (baseUrl.startsWith('file:')) return undefined;
   const sha256: Record<string, string> = {};
   for (const file of Object.values(preset?.dtypes ?? {})) {
     for (const [path, hash] of Object.entries(file?.sha256 ?? {})) sha256[new URL(path, baseUrl).href] = hash;
   }
-  const store = internals.store ?? weightStore();
+  const store = internals.store ?? (options.dir !== undefined ? diskStore(options.dir) : weightStore());
   const key = (url: string) => (revision ? `${url}@${revision}` : url);
   const fetchFile = createCachedFetchFile({
     ...options,
@@ -90,6 +93,9 @@ function checkCacheOptions(c: CacheOptions): CacheOptions {
   }
   if (c.chunkSize !== undefined && !(Number.isSafeInteger(c.chunkSize) && c.chunkSize >= 1024)) {
     throw new RangeError(`cache.chunkSize must be a whole number of bytes (at least 1024), got ${JSON.stringify(c.chunkSize)}.`);
+  }
+  if (c.dir !== undefined && (typeof c.dir !== 'string' || c.dir.trim() === '')) {
+    throw new TypeError(`cache.dir must be a folder path (Node), got ${JSON.stringify(c.dir)}.`);
   }
   if (c.onQuotaExceeded !== undefined && c.onQuotaExceeded !== 'error' && c.onQuotaExceeded !== 'memory') {
     throw new RangeError(`cache.onQuotaExceeded must be 'error' or 'memory', got ${JSON.stringify(c.onQuotaExceeded)}.`);

@@ -3,8 +3,12 @@
  * or a missing value is a UsageError naming it). Values are checked here, before any model loads:
  * numbers are positive integers, enumerations one of their words, --model and the inputs present.
  */
-import { DTYPES } from '../models/onnx-files.ts';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { presetsByDistance } from '../models/hub.ts';
+import { DTYPES } from '../models/onnx-files.ts';
+import { PRESETS } from '../models/presets.ts';
 import type { Dtype, Task } from '../models/types.ts';
 import { COMMANDS, UsageError, type Command } from './usage.ts';
 
@@ -19,17 +23,35 @@ export interface ReadArgs {
   idField: string;
 }
 
-interface CommonArgs {
+/** Where the model comes from and what runs it (shared by the three commands). */
+export interface ModelArgs {
+  /** --model (a folder path or URL, a hub id or a preset id) or --preset (a preset id) */
   model: string;
   dtype?: Dtype;
+  /** 'cpu': onnxruntime-node where it is installed, else wasm; 'wasm': onnxruntime-web always */
+  device: 'cpu' | 'wasm';
+  /** --hub: where hub ids' files come from (a mirror URL, or a local folder laid out as the hub) */
+  hub?: string;
+  revision?: string;
+  /** the disk cache of downloaded model files; undefined with --no-cache */
+  cacheDir?: string;
+}
+
+interface CommonArgs extends ModelArgs {
   output?: string;
   quiet: boolean;
+  /** --no-text: the output leaves out the input texts */
+  noText: boolean;
   inputs: string[];
   read: ReadArgs;
 }
 
+/** embed's output: JSON lines, or a float32 matrix (.npy for numpy and the libraries that load it, .fvecs for FAISS' tools) */
+export type EmbedFormat = 'jsonl' | 'npy' | 'fvecs';
+
 export interface EmbedArgs extends CommonArgs {
   command: 'embed';
+  format: EmbedFormat;
   task?: Task;
   instruction?: string;
   dimensions?: number;
@@ -60,7 +82,14 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 
 const COMMON: Options = {
   model: { type: 'string', short: 'm' },
+  preset: { type: 'string' },
   dtype: { type: 'string' },
+  device: { type: 'string' },
+  hub: { type: 'string' },
+  revision: { type: 'string' },
+  'cache-dir': { type: 'string' },
+  'no-cache': { type: 'boolean' },
+  'no-text': { type: 'boolean' },
   output: { type: 'string', short: 'o' },
   quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
@@ -132,17 +161,30 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
     return n;
   };
 
-  const model = str('model');
-  if (!model) fail(`--model is required: a model folder (path or URL) or a preset id, e.g. --model ./models/multilingual-e5-small`);
+  const preset = str('preset');
+  if (preset !== undefined && str('model') !== undefined) fail('give --model or --preset, not both');
+  if (preset !== undefined && !Object.hasOwn(PRESETS, preset.toLowerCase())) {
+    fail(`--preset ${preset} is not a preset; the presets, closest first: ${presetsByDistance(preset).join(', ')}`);
+  }
+  const model = preset?.toLowerCase() ?? str('model');
+  if (!model) fail(`--model is required: a model folder (path or URL), a hub id or a preset id, e.g. --model Xenova/multilingual-e5-small (or --preset multilingual-e5-small)`);
+  if (values['no-cache'] && str('cache-dir') !== undefined) fail('give --cache-dir or --no-cache, not both');
+  for (const name of ['hub', 'revision', 'cache-dir'] as const) if (str(name) === '') fail(`--${name} needs a value`);
   if (positionals.length === 0) fail(`no inputs: give files (.txt, .jsonl, .json, .md) or - for stdin, e.g. webgpu-embed ${command} --model <m> notes.txt`);
   const stdinCount = positionals.filter((p) => p === '-').length;
   if (stdinCount > 1) fail('stdin (-) can be given once');
   for (const name of ['text-field', 'id-field'] as const) if (str(name) === '') fail(`--${name} needs a field name`);
   const dtype = oneOf('dtype', DTYPES);
   const inputFormat = oneOf<InputFormat>('input-format', ['txt', 'jsonl', 'json', 'md']);
+  const device = oneOf('device', ['cpu', 'wasm'] as const) ?? 'cpu';
   const common: CommonArgs = {
     model: model!,
     ...(dtype ? { dtype } : {}),
+    device,
+    ...(str('hub') !== undefined ? { hub: str('hub')! } : {}),
+    ...(str('revision') !== undefined ? { revision: str('revision')! } : {}),
+    ...(values['no-cache'] ? {} : { cacheDir: str('cache-dir') ?? defaultCacheDir() }),
+    noText: !!values['no-text'],
     ...(str('output') !== undefined ? { output: str('output')! } : {}),
     quiet: !!values.quiet,
     inputs: positionals,
@@ -157,13 +199,15 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
   if (common.output === '') fail('--output needs a file name');
 
   if (command === 'embed') {
-    oneOf('format', ['jsonl']);
+    const format = oneOf<EmbedFormat>('format', ['jsonl', 'npy', 'fvecs']) ?? 'jsonl';
+    if (format !== 'jsonl' && common.output === undefined) fail(`--format ${format} writes a binary file: give -o <file>.${format} (its ids go beside it, in <file>.ids.jsonl)`);
     const task = oneOf<Task>('task', ['query', 'document']);
     const longText = oneOf('long-text', ['truncate', 'chunk'] as const);
     const dimensions = positive('dimensions');
     const args: EmbedArgs = {
       command,
       ...common,
+      format,
       ...(task ? { task } : {}),
       ...(str('instruction') !== undefined ? { instruction: str('instruction')! } : {}),
       ...(dimensions !== undefined ? { dimensions } : {}),
@@ -198,6 +242,16 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
     ...(passageTokens !== undefined ? { passageTokens } : {}),
   };
   return { kind: 'run', args };
+}
+
+/**
+ * Where downloaded model files are kept between runs: $WEBGPU_EMBED_CACHE/models, else
+ * $XDG_CACHE_HOME/webgpu-embed/models, else ~/.cache/webgpu-embed/models (the folder the project's
+ * other caches use).
+ */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.WEBGPU_EMBED_CACHE) return join(env.WEBGPU_EMBED_CACHE, 'models');
+  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'webgpu-embed', 'models');
 }
 
 function isCommand(s: string): s is Command {

@@ -1,7 +1,8 @@
 /**
  * `webgpu-embed index`: the texts as documents of a createIndex() index (split into passages
  * that fit the model, embedded with task 'document'), written as its export() blob — the "WGEI"
- * format a page reads with index.import() — or, with --format jsonl, one JSON line per passage.
+ * format a page reads with index.import() — or, with --format jsonl, one JSON line per passage
+ * (--no-text: without the passage's text).
  * The index runs on its CPU path here; the blob holds full-precision vectors whatever --storage,
  * and names a local model folder by its name only.
  */
@@ -16,7 +17,7 @@ import type { InputText } from './readers.ts';
 
 export async function indexCommand(args: IndexArgs, model: string, texts: InputText[], io: CliIO, signal?: AbortSignal): Promise<void> {
   const progress = new Progress(io.stderr, args.quiet);
-  const embedder = await loadEmbedder(model, args.dtype, progress, signal);
+  const embedder = await loadEmbedder(model, args, progress, signal);
   try {
     // the blob records the model; a local folder by its name, not by this machine's path
     const label = model.startsWith('file:') ? basename(fileURLToPath(model)) : embedder.info.model;
@@ -44,7 +45,7 @@ export async function indexCommand(args: IndexArgs, model: string, texts: InputT
           let chunk = '';
           d.passages.forEach((p, i) => {
             const embedding = Array.from(vectors.subarray(row * dimensions, ++row * dimensions));
-            chunk += JSON.stringify({ id: d.id, passage: i, start: p.start, end: p.end, text: d.text.slice(p.start, p.end), ...(d.metadata !== undefined ? { metadata: d.metadata } : {}), embedding }) + '\n';
+            chunk += JSON.stringify({ id: d.id, passage: i, start: p.start, end: p.end, ...(args.noText ? {} : { text: d.text.slice(p.start, p.end) }), ...(d.metadata !== undefined ? { metadata: d.metadata } : {}), embedding }) + '\n';
           });
           await out.write(chunk);
           if (out.closed) break;

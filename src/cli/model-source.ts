@@ -1,27 +1,32 @@
 /**
- * The --model argument → what createEmbedder / createReranker take (a folder URL or a preset id),
- * and file:// URLs made readable: the library reads model files with fetch(), and Node's fetch
- * has no file: scheme, so while a command runs, fetch() answers file: URLs from the disk (a
- * missing file is a 404, as a server would say) and passes every other URL on.
+ * The --model argument → what createEmbedder / createReranker take: a local folder (a path or
+ * file:// URL) as its file:// URL, which the library reads from the disk in Node
+ * (src/models/local-files.ts); an http(s) folder URL; a preset id; or a hub id (owner/name, with
+ * @revision), whose files come from the hub the --hub setting names. A path that exists is a
+ * folder before it is a hub id: 'models/e5' is the local folder where there is one.
  */
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { Readable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { findPreset, PRESETS } from '../models/presets.ts';
+import { modelForm, presetsByDistance } from '../models/hub.ts';
+import { findPreset } from '../models/presets.ts';
 import { UsageError } from './usage.ts';
 
+/** What --model named, resolved. */
+export interface ModelSource {
+  /** the string createEmbedder / createReranker take as `model` */
+  model: string;
+  kind: 'folder' | 'url' | 'preset' | 'hub';
+}
+
 /**
- * A local folder path or file:// URL → its file:// URL ending in '/'; an http(s) URL → itself
- * with a trailing '/'; a preset id → itself. Anything else is a UsageError saying what is accepted.
- *
  * @example
- * await resolveModel('test/fixtures/models/glove-sif'); // 'file:///…/test/fixtures/models/glove-sif/'
+ * await resolveModel('test/fixtures/models/glove-sif'); // { model: 'file:///…/test/fixtures/models/glove-sif/', kind: 'folder' }
+ * await resolveModel('Xenova/all-MiniLM-L6-v2');       // { model: 'Xenova/all-MiniLM-L6-v2', kind: 'hub' }
  */
-export async function resolveModel(model: string, cwd = process.cwd()): Promise<string> {
-  if (/^https?:\/\//i.test(model)) return model.endsWith('/') ? model : `${model}/`;
-  if (findPreset(model)) return model;
+export async function resolveModel(model: string, cwd = process.cwd()): Promise<ModelSource> {
+  if (/^https?:\/\//i.test(model)) return { model: model.endsWith('/') ? model : `${model}/`, kind: 'url' };
+  if (findPreset(model)) return { model, kind: 'preset' };
   let path: string;
   if (/^file:/i.test(model)) {
     try {
@@ -34,48 +39,35 @@ export async function resolveModel(model: string, cwd = process.cwd()): Promise<
   }
   const info = await stat(path).catch(() => undefined);
   if (!info) {
+    let hub = false;
+    try {
+      hub = !/^file:/i.test(model) && modelForm(model).kind === 'hub';
+    } catch {
+      // malformed as a hub id too: the message below says what is accepted
+    }
+    if (hub) return { model, kind: 'hub' };
     throw new UsageError(
-      `--model ${model}: no such folder, and not a preset id. Give a model folder (a path, or a file:// or http(s):// URL) ` +
-        `holding config.json, tokenizer.json and onnx/model.onnx, or a preset: ${Object.keys(PRESETS).join(', ')}`,
+      `--model ${model}: no such folder, and not a hub id or a preset id. A model is a local folder (a path or file:// URL) holding ` +
+        `config.json, tokenizer.json and onnx/model.onnx, an http(s):// folder URL, a hub id (Xenova/all-MiniLM-L6-v2, at a revision ` +
+        `Xenova/all-MiniLM-L6-v2@main), or a preset (--preset <id>; closest first: ${presetsByDistance(model).slice(0, 6).join(', ')})`,
     );
   }
   if (!info.isDirectory()) throw new UsageError(`--model ${model} is a file: give the model's folder (the one holding config.json, tokenizer.json and onnx/)`);
   const url = pathToFileURL(path).href;
-  return url.endsWith('/') ? url : `${url}/`;
+  return { model: url.endsWith('/') ? url : `${url}/`, kind: 'folder' };
 }
 
 /**
- * Runs `fn` with a global fetch() that also reads file: URLs (streamed from disk, with their
- * Content-Length), then puts the original fetch back.
+ * --hub: a URL as it is; a local folder (relative to the working folder) as its file:// URL, which
+ * must exist.
  *
  * @example
- * await withLocalFiles(() => createEmbedder({ model: 'file:///models/e5/', worker: false }));
+ * await resolveHubArg('./mirror'); // 'file:///…/mirror/'
  */
-export async function withLocalFiles<T>(fn: () => Promise<T>): Promise<T> {
-  const original = globalThis.fetch;
-  const local: typeof fetch = async (input, init) => {
-    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    if (!/^file:/i.test(url)) return original(input, init);
-    init?.signal?.throwIfAborted();
-    return fileResponse(url);
-  };
-  globalThis.fetch = local;
-  try {
-    return await fn();
-  } finally {
-    if (globalThis.fetch === local) globalThis.fetch = original;
-  }
-}
-
-async function fileResponse(url: string): Promise<Response> {
-  let path: string;
-  try {
-    path = fileURLToPath(url);
-  } catch {
-    return new Response('bad file URL', { status: 400, statusText: 'Bad Request' });
-  }
+export async function resolveHubArg(hub: string, cwd = process.cwd()): Promise<string> {
+  if (/^(https?|file):/i.test(hub)) return hub;
+  const path = resolve(cwd, hub);
   const info = await stat(path).catch(() => undefined);
-  if (!info || !info.isFile()) return new Response('not found', { status: 404, statusText: 'Not Found' });
-  const body = Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>;
-  return new Response(body, { status: 200, headers: { 'content-type': 'application/octet-stream', 'content-length': String(info.size) } });
+  if (!info?.isDirectory()) throw new UsageError(`--hub ${hub}: no such folder; give a hub's URL (https://huggingface.co, a mirror) or a local folder laid out as the hub (<owner>/<name>/resolve/<revision>/<file>)`);
+  return pathToFileURL(path).href + '/';
 }

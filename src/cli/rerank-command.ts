@@ -1,6 +1,6 @@
 /**
  * `webgpu-embed rerank`: every text scored against --query by a reranker, written best first
- * (ties in input order), one JSON line each: {"index", "id", "score", "text"}.
+ * (ties in input order), one JSON line each: {"index", "id", "score", "text"} (--no-text: without the text).
  */
 import type { RerankArgs } from './args.ts';
 import { loadReranker } from './load.ts';
@@ -9,7 +9,7 @@ import type { InputText } from './readers.ts';
 
 export async function rerankCommand(args: RerankArgs, model: string, texts: InputText[], io: CliIO, signal?: AbortSignal): Promise<void> {
   const progress = new Progress(io.stderr, args.quiet);
-  const reranker = await loadReranker(model, args.dtype, progress, signal);
+  const reranker = await loadReranker(model, args, progress, signal);
   const out = openOutput(args.output, io);
   try {
     const ranked = await reranker.rerank(
@@ -22,7 +22,7 @@ export async function rerankCommand(args: RerankArgs, model: string, texts: Inpu
         onProgress: (e) => e.status === 'rerank' && progress.status(`reranking: ${e.done} of ${e.total} texts`),
       },
     );
-    await out.write(ranked.map((r) => JSON.stringify({ index: r.index, id: texts[r.index]!.id, score: r.score, text: r.document }) + '\n').join(''));
+    await out.write(ranked.map((r) => JSON.stringify({ index: r.index, id: texts[r.index]!.id, score: r.score, ...(args.noText ? {} : { text: r.document }) }) + '\n').join(''));
     await out.end();
     const cut = ranked.truncated.length ? `; ${ranked.truncated.length} cut to fit the model's ${reranker.info.maxTokens} tokens` : '';
     progress.line(`ranked ${texts.length} texts, wrote ${ranked.length}${args.output ? ` → ${args.output}` : ''}${cut}`);

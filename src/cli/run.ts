@@ -10,7 +10,7 @@ import pkg from '../../package.json' with { type: 'json' };
 import { parseCommandLine, type CliArgs } from './args.ts';
 import { embedCommand } from './embed-command.ts';
 import { indexCommand } from './index-command.ts';
-import { resolveModel, withLocalFiles } from './model-source.ts';
+import { resolveHubArg, resolveModel } from './model-source.ts';
 import type { CliIO } from './output.ts';
 import { readInputs } from './readers.ts';
 import { rerankCommand } from './rerank-command.ts';
@@ -36,15 +36,13 @@ export async function runCli(argv: readonly string[], io: CliIO, signal?: AbortS
     }
     args = parsed.args;
     if (args.output !== undefined) await checkOutput(args.output, io.cwd);
-    const model = await resolveModel(args.model, io.cwd);
+    const { model } = await resolveModel(args.model, io.cwd);
+    if (args.hub !== undefined) args = { ...args, hub: await resolveHubArg(args.hub, io.cwd) };
     const texts = await readInputs(args.inputs, args.read, io.stdin, io.cwd);
     if (texts.length === 0) throw new InputError(`the inputs hold no texts (${args.inputs.join(', ')})`);
-    const a = args;
-    await withLocalFiles(async () => {
-      if (a.command === 'embed') await embedCommand(a, model, texts, io, signal);
-      else if (a.command === 'rerank') await rerankCommand(a, model, texts, io, signal);
-      else await indexCommand(a, model, texts, io, signal);
-    });
+    if (args.command === 'embed') await embedCommand(args, model, texts, io, signal);
+    else if (args.command === 'rerank') await rerankCommand(args, model, texts, io, signal);
+    else await indexCommand(args, model, texts, io, signal);
     return 0;
   } catch (e) {
     // a progress status drawn in place on a terminal: the message starts on a clean line

@@ -53,12 +53,12 @@ const CACHE_RULES: Rules<CacheOptions> = {
   persist: boolean,
   onQuotaExceeded: oneOf(['error', 'memory']),
   chunkSize: number,
+  dir: string,
 };
 const cacheObject = object(CACHE_RULES);
 
-/** The embedder's and the reranker's device words ('cpu' and 'gpu' are other libraries'). */
-const device = oneOf(['auto', 'webgpu', 'wasm'], {
-  cpu: "the embedder's CPU backend is onnxruntime-web's 'wasm' (createIndex takes 'wasm' for its CPU path too)",
+/** The embedder's and the reranker's device words ('gpu' is other libraries'; 'cpu' is onnxruntime-node in Node, as in transformers.js). */
+const device = oneOf(['auto', 'webgpu', 'wasm', 'cpu'], {
   gpu: "WebGPU is 'webgpu'",
 });
 

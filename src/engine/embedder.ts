@@ -162,7 +162,7 @@ export async function createEmbedderEngine(opts: EmbedderEngineOptions): Promise
  * adapter's 'shader-f16'; the wasm path runs int8 (q8) fastest, as transformers.js defaults.
  */
 export function dtypeOrderFor(choice: BackendChoice): Dtype[] {
-  if (choice.backend === 'wasm') return ['q8', 'fp32', 'q4', 'fp16', 'q4f16'];
+  if (choice.backend !== 'webgpu') return ['q8', 'fp32', 'q4', 'fp16', 'q4f16']; // wasm, and onnxruntime-node's CPU alike
   if (choice.adapter.features?.includes('shader-f16')) return ['fp16', 'q4f16', 'fp32', 'q4', 'q8'];
   return ['fp32', 'q4', 'q8'];
 }

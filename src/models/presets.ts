@@ -359,7 +359,7 @@ export function findPreset(id: string): { id: PresetId; preset: ModelPreset } | 
 
 /** The device a dtype is chosen for: the backend, and on WebGPU whether the adapter has 'shader-f16'. */
 export interface DtypeDevice {
-  backend: 'webgpu' | 'wasm';
+  backend: 'webgpu' | 'wasm' | 'cpu';
   /** the adapter's 'shader-f16' feature (ignored on wasm) */
   shaderF16: boolean;
 }
@@ -396,7 +396,7 @@ const DYNAMIC_INT8: readonly Dtype[] = ['q8', 'int8', 'uint8'];
  * Matches the engine's dtypeOrderFor for the dtypes both list.
  */
 export function dtypePreference(device: DtypeDevice): { preferred: Dtype[]; lastResort: Dtype[] } {
-  if (device.backend === 'wasm') return { preferred: ['q8', 'int8', 'uint8', 'fp32', 'q4', 'bnb4'], lastResort: ['fp16', 'q4f16'] };
+  if (device.backend !== 'webgpu') return { preferred: ['q8', 'int8', 'uint8', 'fp32', 'q4', 'bnb4'], lastResort: ['fp16', 'q4f16'] };
   if (device.shaderF16) return { preferred: ['fp16', 'q4f16', 'fp32', 'q4', 'bnb4', 'q8', 'int8', 'uint8'], lastResort: [] };
   return { preferred: ['fp32', 'q4', 'bnb4', 'q8', 'int8', 'uint8'], lastResort: [] };
 }
@@ -415,7 +415,7 @@ export function dtypePreference(device: DtypeDevice): { preferred: Dtype[]; last
  */
 export function chooseDtype(preset: ModelPreset, device: DtypeDevice): DtypeChoice {
   const { preferred, lastResort } = dtypePreference(device);
-  const where = device.backend === 'wasm' ? 'wasm' : `WebGPU ${device.shaderF16 ? 'with' : 'without'} 'shader-f16'`;
+  const where = device.backend !== 'webgpu' ? device.backend : `WebGPU ${device.shaderF16 ? 'with' : 'without'} 'shader-f16'`;
   return pick(preset, preferred, lastResort, where, (d) => unsuitable(d, device));
 }
 
@@ -437,8 +437,8 @@ export function chooseDtypeInOrder(preset: ModelPreset, order: readonly Dtype[])
 /** Why a dtype is not the device's own choice. */
 function unsuitable(dtype: Dtype, device: DtypeDevice): string {
   if (F16_DTYPES.includes(dtype)) {
-    return device.backend === 'wasm'
-      ? "is for WebGPU with 'shader-f16': onnxruntime's CPU provider has few float16 kernels, so on wasm it would run slowly, if at all"
+    return device.backend !== 'webgpu'
+      ? "is for WebGPU with 'shader-f16': onnxruntime's CPU provider has few float16 kernels, so on the CPU it would run slowly, if at all"
       : "needs the adapter's 'shader-f16' feature, which this adapter lacks";
   }
   return 'does not run on this device';

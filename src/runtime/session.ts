@@ -10,6 +10,7 @@ import { hasGatherBlockQuantized, rewriteGatherBlockQuantized } from '../models/
 import type { LoadedModel } from '../models/types.ts';
 import type { Backend } from './backend.ts';
 import { Mutex } from './mutex.ts';
+import { createNativeSession, loadNativeOrt } from './native-ort.ts';
 import { ort } from './ort.ts';
 import { cpuOnlyNodes, type CpuNode } from './webgpu-ops.ts';
 
@@ -53,15 +54,20 @@ export async function createModelSession(model: LoadedModel, backend: Backend): 
   const url = model.spec.baseUrl + model.spec.onnxFile;
   if (backend === 'webgpu') await Promise.all(lostReleases);
   let session: ort.InferenceSession;
+  const native = backend === 'cpu' ? await loadNativeOrt() : undefined;
+  if (native && 'error' in native) throw new ModelLoadError(`device 'cpu' needs onnxruntime-node: ${native.error}`, url);
+  const runtimeName = backend === 'cpu' ? 'onnxruntime-node' : 'onnxruntime-web';
   try {
-    session = await ort.InferenceSession.create(backend === 'wasm' ? forWasm(model.onnx) : model.onnx, {
+    // onnxruntime-node takes the wasm build's graph too: the same ops, so the same vectors on both
+    const onnx = backend === 'webgpu' ? model.onnx : forWasm(model.onnx);
+    const externalData = model.externalData.map(({ path, data }) => ({ path: path.split('/').pop()!, data }));
+    const options = {
       executionProviders: [backend],
-      graphOptimizationLevel: 'all',
+      graphOptimizationLevel: 'all' as const,
       ...(backend === 'webgpu' ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
-      ...(model.externalData.length
-        ? { externalData: model.externalData.map(({ path, data }) => ({ path: path.split('/').pop()!, data })) }
-        : {}),
-    });
+      ...(externalData.length ? { externalData } : {}),
+    };
+    session = native ? await createNativeSession(native, onnx, externalData, options) : await ort.InferenceSession.create(onnx, options);
   } catch (cause) {
     const message = String((cause as Error)?.message ?? cause);
     // A page's Content Security Policy that forbids compiling WebAssembly fails here, before any model byte is read.
@@ -69,7 +75,7 @@ export async function createModelSession(model: LoadedModel, backend: Backend): 
       ? "The page's Content Security Policy blocks WebAssembly: add 'wasm-unsafe-eval' to script-src (see the README's CSP notes)."
       : 'Check that the file is a complete ONNX export (and its .onnx_data, if it has one).';
     throw new ModelLoadError(
-      `onnxruntime-web could not load ${url} on ${backend}: ${message}. ${advice}`,
+      `${runtimeName} could not load ${url} on ${backend}: ${message}. ${advice}`,
       url,
       { cause },
     );
@@ -105,7 +111,7 @@ export async function createModelSession(model: LoadedModel, backend: Backend): 
   const run = (feeds: Record<string, ort.Tensor>, signal?: AbortSignal, fetches?: readonly string[]) =>
     ortRunLock.run(async () => {
       const s = held.session;
-      if (!s) throw new Error(`the onnxruntime-web session for ${url} was released`);
+      if (!s) throw new Error(`the ${runtimeName} session for ${url} was released`);
       return track(await (fetches ? s.run(feeds, [...fetches]) : s.run(feeds)));
     }, signal);
   const track = (outputs: ort.InferenceSession.ReturnType) => {

@@ -9,17 +9,18 @@
  *  - `index` writes a WGEI blob that createIndex().import() reads into the same search results as
  *    an index built with the library directly.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmbedder, createIndex, createReranker, type Embedder } from '../../src/index.ts';
-import { parseCommandLine } from '../../src/cli/args.ts';
+import { defaultCacheDir, parseCommandLine } from '../../src/cli/args.ts';
 import { splitMarkdown, stripInline } from '../../src/cli/markdown.ts';
 import { parse, readInputs } from '../../src/cli/readers.ts';
 import { runCli } from '../../src/cli/run.ts';
 import { decodeIndex } from '../../src/vector-index/format.ts';
+import { startHubServer, type HubServer } from './helpers/hub-server.ts';
 import { MODELS, startServer, type TestServer } from './helpers/model-folders.ts';
 
 const ROOT = join(MODELS, '..', '..', '..');
@@ -82,7 +83,14 @@ describe('command line: usage errors exit 2 and say what to do', () => {
     [['rerank', '--model', CROSS, '--query', 'q', '--top-k', '2.5', 'a.txt'], /--top-k must be a positive integer/],
     [['index', '--model', GLOVE, 'a.txt'], /give -o <file>\.wgei \(or --format jsonl/],
     [['index', '--model', GLOVE, '--storage', 'f16', '-o', 'x.wgei', 'a.txt'], /--storage must be f32 \| float32 \| int8 \| binary/],
-    [['embed', '--model', 'no/such/folder', 'examples/corpus/README.md'], /no such folder, and not a preset id.*multilingual-e5-small/],
+    [['embed', '--model', 'no/such/folder', 'examples/corpus/README.md'], /no such folder, and not a hub id or a preset id.*a hub id \(Xenova\/all-MiniLM-L6-v2/],
+    [['embed', '--preset', 'multilingual-e5-smal', 'a.txt'], /--preset multilingual-e5-smal is not a preset; the presets, closest first: multilingual-e5-small/],
+    [['embed', '--preset', 'multilingual-e5-small', '--model', GLOVE, 'a.txt'], /give --model or --preset, not both/],
+    [['embed', '--model', GLOVE, '--device', 'gpu', 'a.txt'], /--device must be cpu \| wasm, not 'gpu'/],
+    [['embed', '--model', GLOVE, '--format', 'npy', 'a.txt'], /--format npy writes a binary file: give -o <file>\.npy/],
+    [['embed', '--model', GLOVE, '--format', 'csv', 'a.txt'], /--format must be jsonl \| npy \| fvecs/],
+    [['embed', '--model', GLOVE, '--no-cache', '--cache-dir', '/tmp/x', 'a.txt'], /give --cache-dir or --no-cache, not both/],
+    [['embed', '--model', 'org/model', '--hub', 'no/such/mirror', 'examples/corpus/README.md'], /--hub no\/such\/mirror: no such folder/],
     [['embed', '--model', `${GLOVE}/config.json`, 'examples/corpus/README.md'], /is a file: give the model's folder/],
     [['embed', '--model', GLOVE, 'no-such-input.txt'], /input no-such-input\.txt does not exist/],
     [['embed', '--model', GLOVE, 'package-lock'], /unknown kind of input.*--input-format/],
@@ -117,6 +125,10 @@ describe('command line: usage errors exit 2 and say what to do', () => {
       args: {
         command: 'embed',
         model: 'm',
+        format: 'jsonl',
+        device: 'cpu',
+        cacheDir: defaultCacheDir(),
+        noText: false,
         task: 'query',
         dimensions: 64,
         instruction: 'find',
@@ -221,7 +233,7 @@ describe('readers', () => {
   });
 });
 
-describe('embed: the vectors of createEmbedder({ worker: false }), bit for bit', () => {
+describe('embed --device wasm: the vectors of createEmbedder({ worker: false }), bit for bit', () => {
   const TEXTS = ['hello world', 'Knead the dough for ten minutes, then let it rise in a warm place.', 'a', 'planets orbit the sun on elliptical paths'];
 
   for (const [fixture, name, task] of [
@@ -231,14 +243,14 @@ describe('embed: the vectors of createEmbedder({ worker: false }), bit for bit',
     it(`${name}${task ? ` (--task ${task})` : ''}: JSON lines {id, text, embedding} equal to the library's`, async () => {
       const input = file(`${name}.txt`, TEXTS.join('\n') + '\n');
       const out = join(tmp, `${name}.jsonl`);
-      const r = await cli(['embed', '--model', fixture, ...(task ? ['--task', task] : []), '-o', out, input]);
+      const r = await cli(['embed', '--model', fixture, '--device', 'wasm', ...(task ? ['--task', task] : []), '-o', out, input]);
       expect(r.stderr).toMatch(/embedded 4 texts/);
       expect(r.code).toBe(0);
       const rows = jsonLines<{ id: string; text: string; embedding: number[] }>(readFileSync(out, 'utf8'));
       expect(rows.map((x) => x.id)).toEqual(TEXTS.map((_, i) => `${input}#${i + 1}`));
       expect(rows.map((x) => x.text)).toEqual(TEXTS);
 
-      const embedder = await createEmbedder({ model: server.folder(name), worker: false });
+      const embedder = await createEmbedder({ model: server.folder(name), worker: false, device: 'wasm' });
       try {
         const direct = await embedder.embed(TEXTS, task ? { task } : {});
         rows.forEach((row, i) => expect(Float32Array.from(row.embedding)).toEqual(direct[i]));
@@ -272,12 +284,12 @@ describe('rerank', () => {
     const docs = JSON.parse(readFileSync(join(ROOT, 'examples/corpus/documents.json'), 'utf8')) as { id: string; text: string }[];
     const input = file('docs.jsonl', docs.slice(0, 12).map((d) => JSON.stringify({ id: d.id, text: d.text })).join('\n'));
     const query = 'how do planets orbit the sun';
-    const r = await cli(['rerank', '-q', '--model', CROSS, '--query', query, input]);
+    const r = await cli(['rerank', '-q', '--model', CROSS, '--device', 'wasm', '--query', query, input]);
     expect(r.code).toBe(0);
     const rows = jsonLines<{ index: number; id: string; score: number; text: string }>(r.stdout);
     expect(rows).toHaveLength(12);
 
-    const reranker = await createReranker({ model: server.folder('tiny-cross-encoder'), worker: false });
+    const reranker = await createReranker({ model: server.folder('tiny-cross-encoder'), worker: false, device: 'wasm' });
     try {
       const direct = await reranker.rerank(query, docs.slice(0, 12).map((d) => d.text));
       expect(rows.map((x) => [x.index, x.score])).toEqual(direct.map((d) => [d.index, d.score]));
@@ -289,7 +301,7 @@ describe('rerank', () => {
       expect(x.text).toBe(docs[x.index]!.text);
       if (i > 0) expect(x.score).toBeLessThanOrEqual(rows[i - 1]!.score);
     });
-    const top = await cli(['rerank', '-q', '--model', CROSS, '--query', query, '--top-k', '3', input]);
+    const top = await cli(['rerank', '-q', '--model', CROSS, '--device', 'wasm', '--query', query, '--top-k', '3', input]);
     expect(jsonLines(top.stdout)).toEqual(rows.slice(0, 3));
   });
 });
@@ -297,7 +309,7 @@ describe('rerank', () => {
 describe('index: the WGEI blob round-trips through createIndex().import()', () => {
   let embedder: Embedder;
   beforeAll(async () => {
-    embedder = await createEmbedder({ model: server.folder('glove-sif'), worker: false });
+    embedder = await createEmbedder({ model: server.folder('glove-sif'), worker: false, device: 'wasm' });
   });
   afterAll(async () => {
     await embedder?.dispose();
@@ -308,7 +320,7 @@ describe('index: the WGEI blob round-trips through createIndex().import()', () =
     const queries = JSON.parse(readFileSync(join(ROOT, 'examples/corpus/queries.json'), 'utf8')) as { query: string; expected: string }[];
     const input = file('corpus.jsonl', docs.map((d) => JSON.stringify({ id: d.id, text: d.text, topic: d.topic })).join('\n'));
     const out = join(tmp, 'site.wgei');
-    const r = await cli(['index', '--model', GLOVE, '--storage', 'int8', '-o', out, input]);
+    const r = await cli(['index', '--model', GLOVE, '--device', 'wasm', '--storage', 'int8', '-o', out, input]);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/indexed 37 documents as 40 passages of 100 dimensions/);
     const blob = new Uint8Array(readFileSync(out));
@@ -338,7 +350,7 @@ describe('index: the WGEI blob round-trips through createIndex().import()', () =
       await imported.dispose();
     }
 
-    const jsonl = await cli(['index', '-q', '--model', GLOVE, '--format', 'jsonl', input]);
+    const jsonl = await cli(['index', '-q', '--model', GLOVE, '--device', 'wasm', '--format', 'jsonl', input]);
     expect(jsonl.code).toBe(0);
     const rows = jsonLines<{ id: string; passage: number; start: number; end: number; text: string; metadata: unknown; embedding: number[] }>(jsonl.stdout);
     expect(rows).toHaveLength(40);
@@ -347,5 +359,160 @@ describe('index: the WGEI blob round-trips through createIndex().import()', () =
     const guide = rows.filter((x) => x.id === 'field-guide');
     expect(guide.map((x) => x.passage)).toEqual([0, 1, 2, 3]);
     expect(guide[1]!.text).toBe(docs.find((d) => d.id === 'field-guide')!.text.slice(guide[1]!.start, guide[1]!.end));
+  });
+});
+
+describe('the default device: onnxruntime-node, within 1e-6 of the wasm path', () => {
+  it('embed on the real all-MiniLM-L6-v2 says which runtime ran, and gives the library\'s wasm vectors', async () => {
+    const texts = ['A man is eating food.', 'The new movie is awesome, and the popcorn was fine too; we stayed for the credits.', 'x', 'Paris is the capital of France. '.repeat(10)];
+    const input = file('minilm.txt', texts.join('\n') + '\n');
+    const r = await cli(['embed', '--model', 'test/fixtures/models/all-minilm-l6-v2', input]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/384 dimensions, mean pooling, fp32, max 256 tokens, on onnxruntime-node\n/);
+    const rows = jsonLines<{ embedding: number[] }>(r.stdout);
+    const embedder = await createEmbedder({ model: server.folder('all-minilm-l6-v2'), worker: false, device: 'wasm' });
+    try {
+      const direct = await embedder.embed(texts);
+      rows.forEach((row, i) => row.embedding.forEach((x, d) => expect(Math.abs(x - direct[i]![d]!)).toBeLessThan(1e-6)));
+    } finally {
+      await embedder.dispose();
+    }
+  });
+
+  it('rerank --no-text: the scores of the wasm path within 1e-6, and no text in the lines', async () => {
+    const docs = ['bread is baked from dough', 'planets orbit the sun', 'the capital of France is Paris'];
+    const input = file('three.txt', docs.join('\n'));
+    const native = jsonLines<{ index: number; score: number; text?: string }>((await cli(['rerank', '-q', '--model', CROSS, '--no-text', '--query', 'how is bread made', input])).stdout);
+    const wasm = jsonLines<{ index: number; score: number; text?: string }>((await cli(['rerank', '-q', '--model', CROSS, '--device', 'wasm', '--query', 'how is bread made', input])).stdout);
+    expect(native.map((x) => x.index)).toEqual(wasm.map((x) => x.index));
+    native.forEach((x, i) => expect(Math.abs(x.score - wasm[i]!.score)).toBeLessThan(1e-6));
+    expect(native.every((x) => !('text' in x))).toBe(true);
+    expect(wasm.map((x) => x.text)).toEqual(wasm.map((x) => docs[x.index]));
+  });
+});
+
+describe('embed --format npy | fvecs: a float32 matrix, ids beside it', () => {
+  /** numpy's .npy read as numpy does (magic, version 1.0, header dict, then little-endian float32 rows), written here independently of the CLI. */
+  function readNpy(bytes: Buffer): { shape: number[]; data: Float32Array; descr: string; dataOffset: number } {
+    expect([...bytes.subarray(0, 8)]).toEqual([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
+    const headerLength = bytes.readUInt16LE(8);
+    const header = bytes.subarray(10, 10 + headerLength).toString('latin1');
+    expect(header.endsWith('\n')).toBe(true);
+    const descr = /'descr': '([^']+)'/.exec(header)![1]!;
+    expect(header).toMatch(/'fortran_order': False/);
+    const shape = /'shape': \((\d+), (\d+)\)/.exec(header)!.slice(1).map(Number);
+    const dataOffset = 10 + headerLength;
+    const body = bytes.subarray(dataOffset);
+    const data = new Float32Array(body.length / 4);
+    for (let i = 0; i < data.length; i++) data[i] = body.readFloatLE(i * 4);
+    return { shape, data, descr, dataOffset };
+  }
+
+  it('npy and fvecs hold the JSON lines\' vectors in input order; the ids file has id and metadata, text unless --no-text', async () => {
+    const input = file('rows.jsonl', ['{"id":"a","text":"bread and butter","lang":"en"}', '{"id":"b","text":"planets orbit the sun"}', '{"id":"c","text":"butter on toast"}'].join('\n'));
+    const jsonl = jsonLines<{ id: string; embedding: number[] }>((await cli(['embed', '-q', '--model', GLOVE, input])).stdout);
+    const npyOut = join(tmp, 'vectors.npy');
+    const r = await cli(['embed', '--model', GLOVE, '--format', 'npy', '-o', npyOut, input]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/→ .*vectors\.npy \(npy, float32 \[3, 100\]; ids in .*vectors\.ids\.jsonl\)/);
+    const npy = readNpy(readFileSync(npyOut));
+    expect(npy).toMatchObject({ descr: '<f4', shape: [3, 100] });
+    expect(npy.dataOffset % 64).toBe(0);
+    expect(npy.data).toEqual(Float32Array.from(jsonl.flatMap((x) => x.embedding)));
+    expect(jsonLines(readFileSync(join(tmp, 'vectors.ids.jsonl'), 'utf8'))).toEqual([
+      { row: 0, id: 'a', text: 'bread and butter', metadata: { lang: 'en' } },
+      { row: 1, id: 'b', text: 'planets orbit the sun' },
+      { row: 2, id: 'c', text: 'butter on toast' },
+    ]);
+
+    const fvecsOut = join(tmp, 'vectors.fvecs');
+    expect((await cli(['embed', '-q', '--model', GLOVE, '--format', 'fvecs', '--no-text', '--dimensions', '32', '-o', fvecsOut, input])).code).toBe(0);
+    const fvecs = readFileSync(fvecsOut);
+    expect(fvecs.length).toBe(3 * (4 + 32 * 4));
+    for (let row = 0; row < 3; row++) {
+      const at = row * (4 + 32 * 4);
+      expect(fvecs.readInt32LE(at)).toBe(32);
+      const v = Array.from({ length: 32 }, (_, d) => fvecs.readFloatLE(at + 4 + d * 4));
+      const full = jsonl[row]!.embedding.slice(0, 32);
+      const norm = Math.hypot(...full);
+      v.forEach((x, d) => expect(Math.abs(x - full[d]! / norm)).toBeLessThan(1e-6)); // Matryoshka: cut, then renormalized
+    }
+    expect(jsonLines(readFileSync(join(tmp, 'vectors.ids.jsonl'), 'utf8'))).toEqual([{ row: 0, id: 'a', metadata: { lang: 'en' } }, { row: 1, id: 'b' }, { row: 2, id: 'c' }]);
+    // jsonl --no-text
+    expect(jsonLines<object>((await cli(['embed', '-q', '--model', GLOVE, '--no-text', input])).stdout).every((x) => !('text' in x))).toBe(true);
+  });
+
+  it('a run that fails leaves no matrix file behind, not even a partial one', async () => {
+    const out = join(tmp, 'failed.npy');
+    const r = await cli(['embed', '-q', '--model', GLOVE, '--dimensions', '101', '--format', 'npy', '-o', out, file('one.txt', 'bread\n')]);
+    expect(r.code).toBe(1);
+    expect(existsSync(out)).toBe(false);
+    expect(existsSync(out + '.partial')).toBe(false);
+    expect(existsSync(join(tmp, 'failed.ids.jsonl.partial'))).toBe(false);
+  });
+});
+
+describe('hub ids, and the disk cache of their files', () => {
+  let hub: HubServer;
+  const REPO = 'test-org/all-minilm';
+  beforeAll(async () => {
+    hub = await startHubServer({ [REPO]: join(MODELS, 'all-minilm-l6-v2') });
+  });
+  afterAll(async () => {
+    await hub?.close();
+  });
+
+  it('--model owner/name --hub: downloads once into --cache-dir; the next run reads the disk and gives the same vectors; a damaged chunk is fetched again', async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), 'webgpu-embed-cli-cache-'));
+    const input = file('hub.txt', 'bread and butter\nplanets orbit the sun\n');
+    const run = () => cli(['embed', '--model', REPO, '--hub', hub.host, '--cache-dir', cacheDir, input]);
+    const onnx = `/${REPO}/resolve/main/onnx/model.onnx`;
+    const asked = (from: number) => hub.requests.slice(from).filter((p) => p === onnx).length;
+
+    let from = hub.requests.length;
+    const first = await run();
+    expect(first.code).toBe(0);
+    expect(asked(from)).toBe(1);
+    expect(readdirSync(join(cacheDir, 'files')).length).toBeGreaterThan(3);
+
+    from = hub.requests.length;
+    const second = await run();
+    expect(second.code).toBe(0);
+    expect(asked(from)).toBe(0);
+    expect(second.stdout).toBe(first.stdout);
+
+    // a chunk cut short on the disk (the cheap size check finds it): that file comes from the hub again, whole and right
+    const chunks = join(cacheDir, 'chunks');
+    const biggest = readdirSync(chunks)
+      .map((d) => ({ d, n: readdirSync(join(chunks, d)).length }))
+      .sort((a, b) => b.n - a.n)[0]!.d;
+    const chunkFile = join(chunks, biggest, '0');
+    writeFileSync(chunkFile, readFileSync(chunkFile).subarray(0, 1000));
+    from = hub.requests.length;
+    const third = await run();
+    expect(third.code).toBe(0);
+    expect(asked(from)).toBe(1);
+    expect(third.stdout).toBe(first.stdout);
+
+    // --no-cache: from the hub every time
+    from = hub.requests.length;
+    expect((await cli(['embed', '-q', '--model', REPO, '--hub', hub.host, '--no-cache', input])).stdout).toBe(first.stdout);
+    expect(asked(from)).toBe(1);
+  }, 120_000);
+
+  it('a local folder laid out as the hub is a --hub too; a repository it lacks is ModelFileNotFoundError naming the URL and the setting', async () => {
+    const local = mkdtempSync(join(tmpdir(), 'webgpu-embed-local-hub-'));
+    const folder = join(local, 'test-org', 'glove', 'resolve', 'v1');
+    mkdirSync(folder, { recursive: true });
+    cpSync(join(MODELS, 'glove-sif'), folder, { recursive: true });
+    const input = file('local-hub.txt', 'bread\n');
+    const r = await cli(['embed', '-q', '--model', 'test-org/glove@v1', '--hub', local, '--no-cache', input]);
+    expect(r.code).toBe(0);
+    const direct = await cli(['embed', '-q', '--model', GLOVE, input]);
+    expect(r.stdout).toBe(direct.stdout);
+
+    const missing = await cli(['embed', '-q', '--model', 'test-org/nothing', '--hub', hub.host, '--no-cache', input]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^webgpu-embed: ModelFileNotFoundError: .*test-org\/nothing\/resolve\/main\/config\.json.*hub host http:\/\/127\.0\.0\.1/);
   });
 });
