@@ -11,14 +11,16 @@ export const fixtureFolder = (name: string) => `/test/fixtures/models/${name}/`;
 
 /**
  * What the model field holds, as createEmbedder/createReranker take it: a folder URL (absolute,
- * or relative to this page), a preset id ('qwen3-embedding-0.6b'), or the name of an offline
- * fixture ('glove-sif', a shortcut for its folder on this server).
+ * or relative to this page: starting with '/', './' or '../'), a hub id ('Xenova/all-MiniLM-L6-v2',
+ * '@revision' optional), a preset id ('qwen3-embedding-0.6b'), or the name of an offline fixture
+ * ('glove-sif', a shortcut for its folder on this server). Hub and preset ids go to the library
+ * as they are: it tells them apart, and says what it accepts when a value is none of them.
  */
 export function resolveModel(value: string): string {
   const v = value.trim();
   if (FIXTURES.includes(v)) return new URL(fixtureFolder(v), location.href).href;
-  if (!v.includes('/') && !v.includes(':')) return v; // a preset id
-  return new URL(v.endsWith('/') ? v : `${v}/`, location.href).href;
+  if (/^[a-z][a-z\d+.-]*:/i.test(v) || /^\.{0,2}\//.test(v)) return new URL(v.endsWith('/') ? v : `${v}/`, location.href).href;
+  return v; // a hub id or a preset id
 }
 
 /** A short name for a model: the preset id or the folder's last segment. */

@@ -46,7 +46,11 @@ export interface LoadOptions {
   hub?: HubOptions;
   /** override what the model's own files say */
   overrides?: ModelOverrides;
-  /** 'auto' (default) takes WebGPU on a hardware adapter, else wasm; 'webgpu' without an adapter throws */
+  /**
+   * 'auto' (default) takes WebGPU on a hardware adapter, else wasm; 'webgpu' without an adapter
+   * throws; 'wasm' is onnxruntime-web's wasm build; 'cpu' is onnxruntime-node in Node where it is
+   * installed (an optional peer dependency: `npm i onnxruntime-node`), else wasm (`info.deviceReason` says which)
+   */
   device?: DeviceRequest;
   /**
    * Which ONNX file, by transformers.js' names: 'fp32' (onnx/model.onnx), 'fp16', 'q8'
