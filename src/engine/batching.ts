@@ -2,7 +2,7 @@
  * Length-sorted batching: texts sorted by token count and cut into batches, so a batch pads its
  * texts to a length close to their own, and results are put back in input order afterwards.
  */
-import type { BatchSensitivity } from '../models/batch-sensitivity.ts';
+import type { BatchSensitivity } from '../models/onnx/batch-sensitivity.ts';
 import type { PaddingSide } from '../models/types.ts';
 
 export interface BatchLimits {
@@ -29,7 +29,7 @@ export interface BatchingInfo {
  * The limits a model runs with: the caller's over the defaults, and one text per batch where
  * batching would change a text's result: a graph that quantizes its activations per run (dynamic
  * int8: one scale over the batch), unless the caller set maxBatchSize
- * (src/models/batch-sensitivity.ts).
+ * (src/models/onnx/batch-sensitivity.ts).
  *
  * A GroupQueryAttention graph batches freely: the loader makes it right-padded, which that op
  * assumes (src/models/folder.ts). That it never meets left padding is checked here too, since a

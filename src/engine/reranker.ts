@@ -2,7 +2,7 @@
  * The reranking pipeline (DESIGN.md): (query, document) pairs → tokens → length-sorted batches →
  * ORT (logits stay on the GPU) → the yes/no score kernel → 4 bytes per document read back →
  * input order. A yes/no reranker's graph is edited when it loads so that only the last position
- * and the "yes"/"no" rows of its LM head are computed (src/models/lm-head.ts); where an export's
+ * and the "yes"/"no" rows of its LM head are computed (src/models/onnx/lm-head.ts); where an export's
  * head is beyond that edit, the full logits are computed and the kernel reads the two it needs.
  * Shares the worker, the ORT environment, its GPUDevice and the global run lock with the embedder.
  */

@@ -1,11 +1,11 @@
 /**
  * A reranker's model on one device: its ONNX session (the yes/no head pruned where the export
- * allows it, src/models/lm-head.ts), how its logits read, and the GPU score head; and one batch of
+ * allows it, src/models/onnx/lm-head.ts), how its logits read, and the GPU score head; and one batch of
  * (query, document) pairs through it, to one score per pair. The reranker engine runs its batches
  * here and its self-check runs a probe pair through a WebGPU and a wasm runtime of the same model.
  */
 import { ModelLoadError } from '../errors.ts';
-import { HeadEditUnsupported, pruneLmHead } from '../models/lm-head.ts';
+import { HeadEditUnsupported, pruneLmHead } from '../models/onnx/lm-head.ts';
 import type { PreparedPair, RerankerSpec } from '../models/rerank.ts';
 import type { LoadedModel } from '../models/types.ts';
 import { yesNoScores } from '../reference/yes-no-score.ts';
@@ -49,7 +49,7 @@ export async function buildScoreRuntime(model: LoadedModel, rs: RerankerSpec, ba
       // each row's last real token by the mask.
       const positions = rs.paddingSide === 'left' ? 'last' : 'all';
       const edit = pruneLmHead(model.onnx, { rows: [rs.yes!.id, rs.no!.id], externalData: model.externalData, positions });
-      session = await createModelSession({ ...model, onnx: edit.onnx }, backend);
+      session = await createModelSession({ ...model, onnx: edit.onnx, onnxGraph: edit.graph }, backend);
       await probePruned(session, model);
       head = 'pruned';
     } catch (e) {

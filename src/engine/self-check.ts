@@ -20,7 +20,7 @@
  */
 import { SelfCheckError } from '../errors.ts';
 import { prepareTexts } from '../models/prepare.ts';
-import type { BatchSensitivity } from '../models/batch-sensitivity.ts';
+import type { BatchSensitivity } from '../models/onnx/batch-sensitivity.ts';
 import type { Dtype, LoadedModel } from '../models/types.ts';
 import { cosineSimilarity } from '../reference/cosine.ts';
 import type { Backend } from '../runtime/backend.ts';

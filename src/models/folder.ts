@@ -6,11 +6,12 @@
 import { DtypeNotFoundError, ModelFileIsHtmlError, ModelFileNotFoundError, ModelLoadError, StorageQuotaError } from '../errors.ts';
 import { describeDtypes, dtypesInFolder } from './dtype-probe.ts';
 import { fetchFile as defaultFetchFile } from './fetch-file.ts';
-import { batchSensitivity, type BatchSensitivity } from './batch-sensitivity.ts';
 import { assertOnnxBytes, parseJsonFile } from './file-checks.ts';
-import { DTYPES, dtypeFromConfig, externalDataFromConfig, externalDataLocations, isDtype, onnxFileFor } from './onnx-files.ts';
+import { DTYPES, dtypeFromConfig, externalDataFromConfig, isDtype, onnxFileFor } from './onnx-files.ts';
+import { batchSensitivity, type BatchSensitivity } from './onnx/batch-sensitivity.ts';
+import { externalDataLocations } from './onnx/external-data.ts';
+import { readGraph, type OnnxGraph } from './onnx/onnx-graph.ts';
 import { chooseDtypeInOrder, type ModelPreset } from './presets.ts';
-import { readGraphOutputs, type OnnxValueInfo } from './onnx-graph.ts';
 import { createProgressTracker, type LoadProgress, type ProgressTracker } from './progress.ts';
 import { readSafetensors } from './safetensors.ts';
 import type { HubOptions } from './hub.ts';
@@ -114,11 +115,11 @@ export async function loadModel(idOrUrl: string, options: LoadModelOptions = {})
   try {
     const { dtype, dtypeReason, onnxFile, onnx, externalData } = await fetchOnnx(baseUrl, config, preset, options.dtype, options.dtypeOrder, read, tracker, wantsLatent, weights.signal);
     const latentBytes = await latentP;
-    const graph = readGraphFacts(onnx);
+    const onnxGraph = readGraphOrNothing(onnx);
+    const graph = onnxGraph ? batchSensitivity(onnxGraph) : { groupQueryAttention: false, dynamicQuantization: false };
     // Decided again with the graph's outputs: a graph that pools by itself (sentence_embedding)
     // changes the pooling and the width.
-    const outputs = graphOutputs(onnx);
-    const specFacts = resolveSpecFacts({ ...files, ...(outputs ? { graph: { file: onnxFile, outputs } } : {}) }, preset, options, baseUrl);
+    const specFacts = resolveSpecFacts({ ...files, ...(onnxGraph ? { graph: { file: onnxFile, outputs: onnxGraph.outputs } } : {}) }, preset, options, baseUrl);
     const spec: ModelSpec = {
       id: idOrUrl,
       baseUrl,
@@ -132,7 +133,7 @@ export async function loadModel(idOrUrl: string, options: LoadModelOptions = {})
       dtypeReason,
       ...(latentBytes ? { latentAttention: latentAttentionSpec(fileUrl(baseUrl, LATENT_FILE), config, latentBytes) } : {}),
     };
-    return { spec, tokenizer, onnx, externalData };
+    return { spec, tokenizer, onnx, externalData, onnxGraph };
   } catch (err) {
     weights.fail(err);
     await latentP.catch(() => {});
@@ -179,15 +180,16 @@ function failTogether(outer: AbortSignal | undefined) {
 }
 
 /**
- * What the graph's nodes say about batching. A file our protobuf reader cannot walk (truncated,
- * damaged) is left to onnxruntime, whose session creation reports it as a typed error naming the
- * file; until then it is taken to have neither op.
+ * The graph's nodes, opsets and outputs, read once for all that needs them (batching, pooling, the
+ * session's CPU-only nodes and wasm rewrite). A file our protobuf reader cannot walk (truncated, damaged) is left
+ * to onnxruntime, whose session creation reports it as a typed error naming the file; until then
+ * it says nothing: neither op that changes batching, no outputs, no nodes.
  */
-function readGraphFacts(onnx: Uint8Array): BatchSensitivity {
+function readGraphOrNothing(onnx: Uint8Array): OnnxGraph | undefined {
   try {
-    return batchSensitivity(onnx);
+    return readGraph(onnx);
   } catch {
-    return { groupQueryAttention: false, dynamicQuantization: false };
+    return undefined;
   }
 }
 
@@ -403,15 +405,6 @@ function latentAttentionSpec(url: string, config: Record<string, unknown>, bytes
     shapes[name] = t.shape;
   }
   return { ...spec, weights, shapes };
-}
-
-/** A graph whose outputs cannot be read says nothing here: ORT judges the file when it loads it. */
-function graphOutputs(onnx: Uint8Array): OnnxValueInfo[] | undefined {
-  try {
-    return readGraphOutputs(onnx);
-  } catch {
-    return undefined;
-  }
 }
 
 function poolingModulePath(modules: unknown): string | undefined {

@@ -1,7 +1,8 @@
 /**
  * Which ONNX files a dtype means, named as transformers.js names them
  * (@huggingface/transformers src/utils/dtypes.js DEFAULT_DTYPE_SUFFIX_MAPPING), and which external
- * data files go with one (src/utils/model-loader.js resolveExternalDataFormat).
+ * data files config.json says go with one (src/utils/model-loader.js resolveExternalDataFormat);
+ * the files an ONNX file names itself are read from its bytes (onnx/external-data.ts).
  */
 import { DtypeUnsupportedError } from '../errors.ts';
 import type { Dtype, DtypeOption } from './types.ts';
@@ -119,32 +120,4 @@ export function dtypeFromConfig(config: Record<string, unknown>): Dtype | undefi
   const jsConfig = config['transformers.js_config'];
   const dtype = jsConfig && typeof jsConfig === 'object' ? (jsConfig as { dtype?: unknown }).dtype : undefined;
   return isDtype(dtype) ? dtype : undefined;
-}
-
-const LOCATION = [0x6c, 0x6f, 0x63, 0x61, 0x74, 0x69, 0x6f, 0x6e]; // "location"
-
-/**
- * The external data files an ONNX model names: each tensor stored outside the graph carries
- * `external_data { key: "location" value: "model.onnx_data" }`, which is encoded as the bytes
- * 0x0a 0x08 "location" 0x12 <length> <value>. Reading those finds the files with no request.
- *
- * @example externalDataLocations(onnxBytes); // ['model.onnx_data'] or []
- */
-export function externalDataLocations(onnx: Uint8Array): string[] {
-  const found = new Set<string>();
-  for (let i = onnx.indexOf(0x6c, 2); i !== -1 && i + 9 < onnx.length; i = onnx.indexOf(0x6c, i + 1)) {
-    if (onnx[i - 2] !== 0x0a || onnx[i - 1] !== 0x08 || onnx[i + 8] !== 0x12) continue;
-    if (!LOCATION.every((b, k) => onnx[i + k] === b)) continue;
-    let len = 0, shift = 0, p = i + 9;
-    for (; p < onnx.length && shift < 28; p++, shift += 7) {
-      len |= (onnx[p]! & 0x7f) << shift;
-      if (!(onnx[p]! & 0x80)) break;
-    }
-    const start = p + 1;
-    if (len <= 0 || len > 4096 || start + len > onnx.length) continue;
-    const name = new TextDecoder().decode(onnx.subarray(start, start + len));
-    // a location is a relative file name, never a path out of the folder
-    if (!name.includes('..') && !name.startsWith('/') && !name.includes(':')) found.add(name);
-  }
-  return [...found];
 }

@@ -5,7 +5,7 @@
  * Pure: no fetching here (src/models/folder.ts fetches).
  */
 import { ModelLoadError } from '../errors.ts';
-import type { OnnxValueInfo } from './onnx-graph.ts';
+import type { OnnxValueInfo } from './onnx/onnx-graph.ts';
 import type { ModelPreset } from './presets.ts';
 import { promptsFromSentenceTransformers } from './prompts.ts';
 import type { MatryoshkaInfo, ModelSpec, PaddingSide, Pooling, PoolingName, Task } from './types.ts';

@@ -3,7 +3,8 @@
  * sentence-transformers layout), a preset and the user's options, plus its tokenizer.
  */
 
-import type { BatchSensitivity } from './batch-sensitivity.ts';
+import type { BatchSensitivity } from './onnx/batch-sensitivity.ts';
+import type { OnnxGraph } from './onnx/onnx-graph.ts';
 
 /**
  * How token states become one vector (`info.pooling` reports one of these). 'graph': the ONNX graph does it itself and outputs the vector
@@ -74,7 +75,7 @@ export interface ModelSpec {
   paddingSide: PaddingSide;
   /** why paddingSide is not what the folder's files say: the graph decided it (GroupQueryAttention needs right padding) */
   paddingReason?: string;
-  /** what in the loaded graph makes batching change a result (src/models/batch-sensitivity.ts) */
+  /** what in the loaded graph makes batching change a result (src/models/onnx/batch-sensitivity.ts) */
   graph: BatchSensitivity;
   /** text prepended per task (E5: 'query: ' / 'passage: '); may contain '{instruction}' */
   prompts: Partial<Record<Task, string>>;
@@ -173,4 +174,11 @@ export interface LoadedModel {
   /** the ONNX bytes and external data, for onnxruntime-web */
   onnx: Uint8Array;
   externalData: { path: string; data: Uint8Array }[];
+  /**
+   * `onnx`'s graph as read once at load (src/models/onnx/onnx-graph.ts readGraph), for whatever
+   * else needs its nodes or outputs (the session's CPU-only nodes, the wasm rewrite); undefined
+   * when our reader cannot walk the file, which onnxruntime then reports. Whoever replaces `onnx`
+   * with an edited graph replaces this with the edited graph's.
+   */
+  onnxGraph: OnnxGraph | undefined;
 }

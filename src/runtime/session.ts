@@ -6,7 +6,7 @@
  * one), but the lock covers only run(), not tokenization, pooling or readback.
  */
 import { ModelLoadError } from '../errors.ts';
-import { hasGatherBlockQuantized, rewriteGatherBlockQuantized } from '../models/gather-block-quantized.ts';
+import { hasGatherBlockQuantized, rewriteGatherBlockQuantized } from '../models/onnx/gather-block-quantized.ts';
 import type { LoadedModel } from '../models/types.ts';
 import type { Backend } from './backend.ts';
 import { Mutex } from './mutex.ts';
@@ -59,7 +59,7 @@ export async function createModelSession(model: LoadedModel, backend: Backend): 
   const runtimeName = backend === 'cpu' ? 'onnxruntime-node' : 'onnxruntime-web';
   try {
     // onnxruntime-node takes the wasm build's graph too: the same ops, so the same vectors on both
-    const onnx = backend === 'webgpu' ? model.onnx : forWasm(model.onnx);
+    const onnx = backend === 'webgpu' ? model.onnx : forWasm(model);
     const externalData = model.externalData.map(({ path, data }) => ({ path: path.split('/').pop()!, data }));
     const options = {
       executionProviders: [backend],
@@ -135,7 +135,8 @@ export async function createModelSession(model: LoadedModel, backend: Backend): 
     backend,
     inputs: metaOf(session.inputMetadata, session.inputNames),
     outputNames: session.outputNames,
-    ...(gpuDevice ? { gpuDevice, ...withCpuNodes(model.onnx) } : {}),
+    // a report, never a reason to fail a load that ORT accepted: a graph our reader could not walk reports nothing
+    ...(gpuDevice ? { gpuDevice, ...(model.onnxGraph ? { cpuNodes: cpuOnlyNodes(model.onnxGraph) } : {}) } : {}),
     run,
     release,
   };
@@ -143,21 +144,12 @@ export async function createModelSession(model: LoadedModel, backend: Backend): 
 
 /**
  * The graph as the wasm provider can run it: a 4-bit embedding table (GatherBlockQuantized, which
- * the browser build's CPU provider lacks) in standard ops (src/models/gather-block-quantized.ts).
+ * the browser build's CPU provider lacks) in standard ops (src/models/onnx/gather-block-quantized.ts).
  */
-function forWasm(onnx: Uint8Array): Uint8Array {
+function forWasm({ onnx, onnxGraph }: LoadedModel): Uint8Array {
   try {
-    return hasGatherBlockQuantized(onnx) ? rewriteGatherBlockQuantized(onnx).onnx : onnx;
+    return onnxGraph && hasGatherBlockQuantized(onnxGraph) ? rewriteGatherBlockQuantized(onnx).onnx : onnx;
   } catch {
     return onnx; // a graph this cannot read: ORT judges it
-  }
-}
-
-/** A report, never a reason to fail a load that ORT accepted: an unreadable graph reports nothing. */
-function withCpuNodes(onnx: Uint8Array): { cpuNodes?: CpuNode[] } {
-  try {
-    return { cpuNodes: cpuOnlyNodes(onnx) };
-  } catch {
-    return {};
   }
 }

@@ -16,7 +16,7 @@
  * By op and domain only: nodes ORT moves to the CPU for their tensor types (int64 shape
  * arithmetic) or as shape bookkeeping are not what this reports.
  */
-import { readNodes } from '../models/onnx-graph.ts';
+import type { OnnxGraph } from '../models/onnx/onnx-graph.ts';
 
 /** The onnxruntime-web release the list was taken from. */
 export const ORT_WEB_VERSION = '1.30.0';
@@ -44,14 +44,15 @@ export interface CpuNode {
 }
 
 /**
- * The nodes of an ONNX model's main graph that the WebGPU provider has no kernel for: ops in
- * CPU_ONLY_OPS, and every op of a domain it has no kernels in at all (ai.onnx.ml, custom ops).
+ * The nodes of an ONNX model's main graph (as the loader read it, src/models/onnx/onnx-graph.ts
+ * readGraph) that the WebGPU provider has no kernel for: ops in CPU_ONLY_OPS, and every op of a
+ * domain it has no kernels in at all (ai.onnx.ml, custom ops).
  *
  * @example
- * cpuOnlyNodes(q8Bytes); // [{ name: '/encoder/layer.0/.../MatMul_quant', op: 'MatMulInteger', domain: '' }, ...]
+ * cpuOnlyNodes(readGraph(q8Bytes)); // [{ name: '/encoder/layer.0/.../MatMul_quant', op: 'MatMulInteger', domain: '' }, ...]
  */
-export function cpuOnlyNodes(onnx: Uint8Array): CpuNode[] {
-  return readNodes(onnx)
-    .nodes.map((n) => ({ name: n.name, op: n.opType, domain: n.domain === 'ai.onnx' ? '' : n.domain }))
+export function cpuOnlyNodes({ nodes }: Pick<OnnxGraph, 'nodes'>): CpuNode[] {
+  return nodes
+    .map((n) => ({ name: n.name, op: n.opType, domain: n.domain === 'ai.onnx' ? '' : n.domain }))
     .filter((n) => CPU_ONLY_OPS[n.domain]?.includes(n.op) ?? true);
 }

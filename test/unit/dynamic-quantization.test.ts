@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmbedder } from '../../src/index.ts';
-import { batchSensitivity } from '../../src/models/batch-sensitivity.ts';
+import { batchSensitivity } from '../../src/models/onnx/batch-sensitivity.ts';
+import { readGraph } from '../../src/models/onnx/onnx-graph.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, type TestServer } from './helpers/model-folders.ts';
@@ -32,7 +33,7 @@ const maxDiff = (a: Float32Array[], b: Float32Array[]) => Math.max(...a.map((v, 
 
 describe('dynamically quantized files run one text per batch', () => {
   it('finds DynamicQuantizeLinear in the q8 file and not in the fp32 or q4 ones', () => {
-    const dynamic = (f: string) => batchSensitivity(new Uint8Array(readFileSync(join(ZOO, MODEL, 'onnx', f)))).dynamicQuantization;
+    const dynamic = (f: string) => batchSensitivity(readGraph(new Uint8Array(readFileSync(join(ZOO, MODEL, 'onnx', f))))).dynamicQuantization;
     expect(dynamic('model_quantized.onnx')).toBe(true);
     expect(dynamic('model_uint8.onnx')).toBe(true);
     expect(dynamic('model.onnx')).toBe(false);

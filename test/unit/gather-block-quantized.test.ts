@@ -1,5 +1,5 @@
 /**
- * GatherBlockQuantized in standard ops (src/models/gather-block-quantized.ts), the form the wasm
+ * GatherBlockQuantized in standard ops (src/models/onnx/gather-block-quantized.ts), the form the wasm
  * provider of onnxruntime-web's browser build can run. In Node onnxruntime-web's wasm build has the
  * op itself, so here the rewritten graph is held to the original one run by onnxruntime on the same
  * inputs: small one-node graphs written here (int4 and uint4 tables, float and float16 scales,
@@ -10,9 +10,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
-import { hasGatherBlockQuantized, rewriteGatherBlockQuantized } from '../../src/models/gather-block-quantized.ts';
-import { DT, encodeNode, encodeTensor, encodeValueInfo, intAttribute, readNodes } from '../../src/models/onnx-graph.ts';
-import { ProtoWriter } from '../../src/models/protobuf.ts';
+import { hasGatherBlockQuantized, rewriteGatherBlockQuantized } from '../../src/models/onnx/gather-block-quantized.ts';
+import { DT, encodeNode, encodeTensor, encodeValueInfo, intAttribute, readGraph } from '../../src/models/onnx/onnx-graph.ts';
+import { ProtoWriter } from '../../src/models/onnx/protobuf.ts';
 import { toHalfBits } from '../fixtures/build/graph.ts';
 import { ZOO } from './helpers/zoo-reference.ts';
 
@@ -74,7 +74,7 @@ describe('GatherBlockQuantized in standard ops', () => {
           const model = oneNodeModel({ dataType, codes, rows, width, block, scales, half, indexRank });
           const { onnx, rewritten } = rewriteGatherBlockQuantized(model);
           expect(rewritten).toBe(1);
-          expect(hasGatherBlockQuantized(onnx)).toBe(false);
+          expect(hasGatherBlockQuantized(readGraph(onnx))).toBe(false);
           const ids = [0, 36, 5, 5, 17, 1];
           const feeds = { ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), indexRank === 1 ? [6] : [2, 3]) };
           const want = await run(model, feeds);
@@ -102,7 +102,7 @@ describe('GatherBlockQuantized in standard ops', () => {
       const externalData = [{ path: `${file}_data`, data: new Uint8Array(readFileSync(zooFile(`${file}_data`))) }];
       const edit = rewriteGatherBlockQuantized(onnx);
       expect(edit.rewritten).toBe(1);
-      expect(readNodes(edit.onnx).nodes.map((n) => n.opType)).not.toContain('GatherBlockQuantized');
+      expect(readGraph(edit.onnx).nodes.map((n) => n.opType)).not.toContain('GatherBlockQuantized');
       // the first and last rows of the table, and ordinary ones, in a right-padded batch
       const ids = [2, 262143, 0, 1, 9, 1000, 236787, 1];
       const mask = [1, 1, 1, 1, 1, 1, 1, 0];

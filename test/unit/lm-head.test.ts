@@ -1,18 +1,21 @@
 /**
- * The yes/no head edit (src/models/lm-head.ts) in onnxruntime-node: the edited graph's logits
+ * The yes/no head edit (src/models/onnx/lm-head.ts) in onnxruntime-node: the edited graph's logits
  * [B, 1, 2] equal the full graph's logits at position T-1 for the kept rows (and, with positions
  * 'all' for right-padded models, [B, T, 2] equal them at every position), for the
  * tiny-qwen3-reranker fixture (a tied Gemm head) and for small graphs with each head an export
  * may have (MatMul on [H,V], MatMul on a transposed tied embedding, Gemm with a bias, fp16,
  * com.microsoft MatMulNBits with and without zero points, dynamic-int8 MatMulInteger), and it
- * refuses what it does not understand instead of guessing.
+ * refuses what it does not understand instead of guessing. The edit's own account of the graph it
+ * wrote (nodes, opsets, outputs: what the session reads its CPU-only nodes from) is what a read of
+ * the written bytes gives.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { HeadEditUnsupported, pruneLmHead } from '../../src/models/lm-head.ts';
+import { HeadEditUnsupported, pruneLmHead } from '../../src/models/onnx/lm-head.ts';
+import { readGraph } from '../../src/models/onnx/onnx-graph.ts';
 import { MODELS_DIR } from '../fixtures/build/index.ts';
 import { NO_ID, QWEN3_VOCAB_SIZE, YES_ID } from '../fixtures/build/qwen3-tokenizer.ts';
 import { toHalfBits, fromHalfBits } from '../fixtures/build/graph.ts';
@@ -29,6 +32,8 @@ describe('the tied Gemm head of tiny-qwen3-reranker', () => {
     const edit = pruneLmHead(bytes, { rows: [YES_ID, NO_ID] });
     expect(edit).toMatchObject({ headOp: 'Gemm', vocab: QWEN3_VOCAB_SIZE });
     expect(edit.droppedOutputs).toEqual(['present.0.key', 'present.0.value', 'present.1.key', 'present.1.value']);
+    expect(edit.graph).toEqual(readGraph(edit.onnx));
+    expect(edit.graph.outputs).toEqual([{ name: 'logits', elemType: DT.FLOAT, dims: ['batch_size', 1, 2] }]);
     // The embedding is tied: it stays (the Gather reads it); nothing vocabulary-sized is added.
     expect(Math.abs(edit.onnx.length - bytes.length)).toBeLessThan(4096);
     const full = await ort.InferenceSession.create(bytes);
@@ -181,6 +186,7 @@ async function expectPrunedMatches(bytes: Uint8Array, elem: 'float' | 'half' = '
   for (const positions of ['last', 'all'] as const) {
     const edit = pruneLmHead(bytes, { rows: ROWS, positions });
     headOp = edit.headOp;
+    expect(edit.graph, `${positions}: the edit's account of its graph`).toEqual(readGraph(edit.onnx));
     const small = await ort.InferenceSession.create(edit.onnx);
     const out = (await small.run({ hidden: feed }))['logits']!;
     const kept = positions === 'last' ? [T - 1] : [0, 1, 2, 3];

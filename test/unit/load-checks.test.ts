@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkSelfCheckOption, selfCheckPlan } from '../../src/engine/self-check.ts';
 import { cpuNodesWarning } from '../../src/engine/warnings.ts';
-import { readNodes } from '../../src/models/onnx-graph.ts';
+import { readGraph } from '../../src/models/onnx/onnx-graph.ts';
 import { cpuOnlyNodes } from '../../src/runtime/webgpu-ops.ts';
 import { probe, quantizedEncoderOnnx } from '../browser/op-probes.ts';
 import { MODELS } from './helpers/model-folders.ts';
@@ -17,32 +17,32 @@ import { MODELS } from './helpers/model-folders.ts';
 describe('nodes without a WebGPU kernel', () => {
   it('a dynamic-int8 encoder: its DynamicQuantizeLinear and MatMulInteger nodes, by name, and not its MatMulBnb4', () => {
     const bytes = quantizedEncoderOnnx(64);
-    expect(cpuOnlyNodes(bytes)).toEqual([
+    expect(cpuOnlyNodes(readGraph(bytes))).toEqual([
       { name: 'layer0/quantize_input', op: 'DynamicQuantizeLinear', domain: '' },
       { name: 'layer0/matmul_int8', op: 'MatMulInteger', domain: '' },
     ]);
-    const { nodes, opsets } = readNodes(bytes);
+    const { nodes, opsets } = readGraph(bytes);
     expect(nodes.map((n) => n.opType)).toEqual(['Gather', 'DynamicQuantizeLinear', 'MatMulInteger', 'Cast', 'Mul', 'Mul', 'MatMulBnb4']);
     expect(Object.fromEntries(opsets)).toEqual({ '': 17, 'com.microsoft': 1 });
   });
 
   it('a com.microsoft op of the list, and any op of a domain without WebGPU kernels (ai.onnx.ml); not the ops that run there', () => {
-    expect(cpuOnlyNodes(probe('FusedMatMul', { domain: 'com.microsoft' }).bytes)).toEqual([{ name: 'FusedMatMul_probe', op: 'FusedMatMul', domain: 'com.microsoft' }]);
-    expect(cpuOnlyNodes(probe('Normalizer', { domain: 'ai.onnx.ml', attrs: { norm: 'L2' } }).bytes)).toEqual([{ name: 'Normalizer_probe', op: 'Normalizer', domain: 'ai.onnx.ml' }]);
-    expect(cpuOnlyNodes(probe('QuickGelu', { domain: 'com.microsoft' }).bytes)).toEqual([]);
-    expect(cpuOnlyNodes(probe('Softmax', {}).bytes)).toEqual([]);
+    expect(cpuOnlyNodes(readGraph(probe('FusedMatMul', { domain: 'com.microsoft' }).bytes))).toEqual([{ name: 'FusedMatMul_probe', op: 'FusedMatMul', domain: 'com.microsoft' }]);
+    expect(cpuOnlyNodes(readGraph(probe('Normalizer', { domain: 'ai.onnx.ml', attrs: { norm: 'L2' } }).bytes))).toEqual([{ name: 'Normalizer_probe', op: 'Normalizer', domain: 'ai.onnx.ml' }]);
+    expect(cpuOnlyNodes(readGraph(probe('QuickGelu', { domain: 'com.microsoft' }).bytes))).toEqual([]);
+    expect(cpuOnlyNodes(readGraph(probe('Softmax', {}).bytes))).toEqual([]);
   });
 
   it('the fixture models have none', () => {
     for (const name of ['tiny-e5', 'minilm-shape', 'tiny-qwen3-embedding', 'tiny-nv-embed', 'tiny-cross-encoder', 'glove-sif', 'glove-maxsim']) {
-      expect(cpuOnlyNodes(new Uint8Array(readFileSync(join(MODELS, name, 'onnx', 'model.onnx')))), name).toEqual([]);
+      expect(cpuOnlyNodes(readGraph(new Uint8Array(readFileSync(join(MODELS, name, 'onnx', 'model.onnx'))))), name).toEqual([]);
     }
   });
 
   it('the warning names the ops and the first three nodes, and says what to use instead', () => {
     expect(cpuNodesWarning(undefined)).toBeUndefined();
     expect(cpuNodesWarning([])).toBeUndefined();
-    const int8 = cpuNodesWarning(cpuOnlyNodes(quantizedEncoderOnnx(64)))!;
+    const int8 = cpuNodesWarning(cpuOnlyNodes(readGraph(quantizedEncoderOnnx(64))))!;
     expect(int8).toMatchObject({ status: 'warning', code: 'cpu-nodes' });
     expect(int8.message).toMatch(/dtype 'q8', 'int8' or 'uint8'\): on WebGPU use dtype 'fp32', 'fp16', 'q4' or 'q4f16'\.$/);
     const many = cpuNodesWarning(['a', 'b', 'c', 'd', 'e'].map((name) => ({ name, op: 'EmbedLayerNormalization', domain: 'com.microsoft' })))!;

@@ -10,7 +10,8 @@ import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ModelFileNotFoundError, ModelLoadError } from '../../src/errors.ts';
 import onnxProto from 'onnx-proto';
-import { externalDataLocations } from '../../src/models/onnx-files.ts';
+import { externalDataLocations } from '../../src/models/onnx/external-data.ts';
+import { readGraph } from '../../src/models/onnx/onnx-graph.ts';
 import { loadModel } from '../../src/models/folder.ts';
 import { PRESETS } from '../../src/models/presets.ts';
 import { diskFetchFile, fixtureUrl, MODELS, type Replacement } from './helpers/model-folders.ts';
@@ -114,6 +115,24 @@ describe('each fixture folder resolves to the facts its files state', () => {
     expect(spec.pooling).toBe('mean');
     expect(spec.latentAttention).toBeUndefined();
     expect(log.some((u) => u.endsWith('latent_attention.safetensors'))).toBe(false);
+  });
+});
+
+describe('the ONNX graph is read once, at load, for all that needs it', () => {
+  it("the loaded model carries its graph's nodes, opsets and outputs, as a read of the file gives them", async () => {
+    const model = await load('tiny-qwen3-reranker');
+    expect(model.onnxGraph).toEqual(readGraph(model.onnx));
+    expect(model.onnxGraph!.outputs.map((o) => o.name)).toContain('logits');
+    expect(model.spec.graph).toEqual({ groupQueryAttention: false, dynamicQuantization: false });
+  });
+
+  it('a graph our reader cannot walk (half the file) says nothing, and the load goes on: onnxruntime judges the file', async () => {
+    const whole = readFileSync(join(MODELS, 'tiny-e5', 'onnx', 'model.onnx'));
+    const half = new Uint8Array(whole.subarray(0, whole.length >> 1));
+    expect(() => readGraph(half)).toThrow();
+    const model = await load('tiny-e5', { 'onnx/model.onnx': half });
+    expect(model.onnxGraph).toBeUndefined();
+    expect(model.spec).toMatchObject({ graph: { groupQueryAttention: false, dynamicQuantization: false }, pooling: 'mean', paddingSide: 'right' });
   });
 });
 

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ModelLoadError } from '../../src/errors.ts';
-import type { OnnxValueInfo } from '../../src/models/onnx-graph.ts';
+import type { OnnxValueInfo } from '../../src/models/onnx/onnx-graph.ts';
 import { PRESETS } from '../../src/models/presets.ts';
 import { resolveSpecFacts, type FolderFiles } from '../../src/models/spec.ts';
 

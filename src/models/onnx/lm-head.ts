@@ -19,7 +19,7 @@
  * HeadEditUnsupported and the engine keeps the graph whole (info.head 'full-logits').
  * Graph outputs a scorer never reads (the KV-cache export's present.*) can be dropped too.
  */
-import { DT, elementBytes, encodeNode, encodeTensor, encodeValueInfo, intAttribute, parseOnnxModel, tensorBytes, writeOnnxModel, type GraphEntry, type OnnxNode, type OnnxTensor } from './onnx-graph.ts';
+import { DT, elementBytes, encodeNode, encodeTensor, encodeValueInfo, intAttribute, nodeOp, parseOnnxModel, readOpsets, tensorBytes, writeOnnxModel, type GraphEntry, type OnnxGraph, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from './onnx-graph.ts';
 import type { ProtoWriter } from './protobuf.ts';
 
 export interface LmHeadEditOptions {
@@ -40,6 +40,8 @@ export interface LmHeadEditOptions {
 
 export interface LmHeadEdit {
   onnx: Uint8Array;
+  /** the edited graph as readGraph would read `onnx` (its nodes, opsets, outputs), without reading it */
+  graph: OnnxGraph;
   /** the op that computed the full logits */
   headOp: string;
   /** the vocabulary size of the original head */
@@ -198,7 +200,8 @@ export function pruneLmHead(onnx: Uint8Array, opts: LmHeadEditOptions): LmHeadEd
   const keptOutputs = new Set<string>();
   const dims0 = declared.dims?.[0] ?? 'batch_size';
   const dims1 = allPositions ? (declared.dims?.[1] ?? 'sequence_length') : 1;
-  const newOutput = encodeValueInfo({ name: outputName, elemType: declared.elemType ?? DT.FLOAT, dims: [dims0, dims1, rows.length] });
+  const newInfo: OnnxValueInfo = { name: outputName, elemType: declared.elemType ?? DT.FLOAT, dims: [dims0, dims1, rows.length] };
+  const newOutput = encodeValueInfo(newInfo);
   for (const e of entries) {
     if (e.kind !== 'output') continue;
     if (e.info.name !== outputName && drop(e.info.name)) droppedOutputs.push(e.info.name);
@@ -230,14 +233,17 @@ export function pruneLmHead(onnx: Uint8Array, opts: LmHeadEditOptions): LmHeadEd
   const initializerGone = (name: string) => !hasSubgraphs && !live.has(name) && consts.has(name);
 
   const out: { no: number; bytes: Uint8Array | ProtoWriter }[] = [];
+  const graph: OnnxGraph = { nodes: [], opsets: readOpsets(onnx, view.modelFields), outputs: [] };
   let removedNodes = 0;
   let removedInitializerBytes = 0;
   entries.forEach((e, i) => {
     const original = view.bytes.subarray(e.field.start, e.field.end);
     if (e.kind === 'node') {
       for (const n of byEntry.get(i) ?? []) {
-        if (n.keep) out.push({ no: 1, bytes: n.fresh ? encodeNode(n.node) : original });
-        else if (!n.fresh) removedNodes++;
+        if (n.keep) {
+          out.push({ no: 1, bytes: n.fresh ? encodeNode(n.node) : original });
+          graph.nodes.push(nodeOp(n.node));
+        } else if (!n.fresh) removedNodes++;
       }
       if (replicas.has(i)) removedNodes++; // the head, or a step after it, replaced
     } else if (e.kind === 'initializer') {
@@ -247,8 +253,13 @@ export function pruneLmHead(onnx: Uint8Array, opts: LmHeadEditOptions): LmHeadEd
       // Older exports list initializers among the inputs too: a removed one must not be asked for.
       if (!initializerGone(e.info.name)) out.push({ no: 11, bytes: original });
     } else if (e.kind === 'output') {
-      if (e.info.name === outputName) out.push({ no: 12, bytes: newOutput });
-      else if (keptOutputs.has(e.info.name)) out.push({ no: 12, bytes: original });
+      if (e.info.name === outputName) {
+        out.push({ no: 12, bytes: newOutput });
+        graph.outputs.push(newInfo);
+      } else if (keptOutputs.has(e.info.name)) {
+        out.push({ no: 12, bytes: original });
+        graph.outputs.push(e.info);
+      }
     } else if (e.kind === 'value_info') {
       // Shapes of values that are gone, or that changed (the head's and the chain's), would mislead ORT.
       if (live.has(e.info.name) && !changed.has(e.info.name)) out.push({ no: 13, bytes: original });
@@ -258,7 +269,7 @@ export function pruneLmHead(onnx: Uint8Array, opts: LmHeadEditOptions): LmHeadEd
   });
   for (const t of newInits) out.push({ no: 5, bytes: t });
 
-  return { onnx: writeOnnxModel(view, out), headOp: headNode.opType, vocab: V, droppedOutputs, removedNodes, removedInitializerBytes };
+  return { onnx: writeOnnxModel(view, out), graph, headOp: headNode.opType, vocab: V, droppedOutputs, removedNodes, removedInitializerBytes };
 }
 
 function node(opType: string, inputs: string[], outputs: string[], domain = ''): OnnxNode {

@@ -20,16 +20,16 @@
  * ai.onnx opset 13 or later; anything else is left as it is (and onnxruntime says what it lacks).
  */
 import { ProtoWriter, readFields } from './protobuf.ts';
-import { DT, encodeNode, encodeTensor, intAttribute, parseOnnxModel, readNodes, writeOnnxModel, type GraphEntry, type OnnxNode, type OnnxTensor } from './onnx-graph.ts';
+import { DT, encodeNode, encodeTensor, intAttribute, parseOnnxModel, readOpsets, writeOnnxModel, type GraphEntry, type OnnxGraph, type OnnxNode, type OnnxTensor } from './onnx-graph.ts';
 
 const OP = 'GatherBlockQuantized';
 const INT4 = 22;
 const UINT4 = 21;
 const PREFIX = 'webgpu_embed_gbq';
 
-/** Whether the graph has a GatherBlockQuantized node (reads the nodes only). */
-export function hasGatherBlockQuantized(onnx: Uint8Array): boolean {
-  return readNodes(onnx).nodes.some((n) => n.opType === OP && n.domain === 'com.microsoft');
+/** Whether the graph has a GatherBlockQuantized node (from its nodes as readGraph gives them). */
+export function hasGatherBlockQuantized({ nodes }: Pick<OnnxGraph, 'nodes'>): boolean {
+  return nodes.some((n) => n.opType === OP && n.domain === 'com.microsoft');
 }
 
 /**
@@ -42,7 +42,7 @@ export function hasGatherBlockQuantized(onnx: Uint8Array): boolean {
 export function rewriteGatherBlockQuantized(onnx: Uint8Array): { onnx: Uint8Array; rewritten: number } {
   const view = parseOnnxModel(onnx);
   const { entries } = view;
-  const opset = readNodes(onnx).opsets.get('') ?? 0;
+  const opset = readOpsets(onnx, view.modelFields).get('') ?? 0;
   if (opset < 13) return { onnx, rewritten: 0 };
 
   const inits = new Map<string, { tensor: OnnxTensor; entry: number }>();

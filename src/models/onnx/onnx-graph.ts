@@ -1,7 +1,8 @@
 /**
- * A read-and-rewrite view of an ONNX ModelProto's main graph (onnx.proto3), for the head edit in
- * src/models/lm-head.ts: nodes, initializers and graph inputs/outputs decoded as far as an edit
- * needs; everything else is kept as the original bytes and written back untouched.
+ * A read-and-rewrite view of an ONNX ModelProto's main graph (onnx.proto3), for the graph edits
+ * (lm-head.ts, gather-block-quantized.ts): nodes, initializers and graph inputs/outputs decoded as
+ * far as an edit needs; everything else is kept as the original bytes and written back untouched.
+ * And the one read a load makes of a graph (readGraph): its nodes' ops, opsets and outputs.
  *
  * Field numbers are onnx.proto's: ModelProto.graph = 7; GraphProto node 1, initializer 5,
  * input 11, output 12, value_info 13; NodeProto input 1, output 2, name 3, op_type 4,
@@ -99,17 +100,60 @@ export function parseOnnxModel(bytes: Uint8Array): OnnxModelView {
   return { bytes, modelFields, graphField, entries };
 }
 
+/** A node as a load's consumers need it (which op runs where): no attributes, no inputs or outputs. */
+export interface OnnxNodeOp {
+  name: string;
+  opType: string;
+  /** as written: '' or 'ai.onnx' for the standard ops, 'com.microsoft', ... */
+  domain: string;
+}
+
 /**
- * The main graph's nodes and the model's opset version per domain ('' for ai.onnx), read without
+ * What a load needs to know of a model's main graph, read in one walk: its nodes' ops, the opset
+ * version per domain and the graph's outputs. Nothing in it points into the model's bytes, so it
+ * stays true (and small) after the engine drops them.
+ */
+export interface OnnxGraph {
+  nodes: OnnxNodeOp[];
+  /** opset version per domain ('' for ai.onnx) */
+  opsets: Map<string, number>;
+  /** names, element types, dims */
+  outputs: OnnxValueInfo[];
+}
+
+/**
+ * The main graph's nodes and outputs and the model's opsets, read once for every consumer (batch
+ * sensitivity, the pooled output, the nodes without a WebGPU kernel, the wasm rewrite) without
  * decoding initializers (their payloads are skipped by length).
  *
  * @example
- * const { nodes, opsets } = readNodes(onnxBytes);
- * nodes[0]; // { opType: 'Gather', domain: '', name: 'embeddings_gather', inputs: [...], ... }
+ * const { nodes, opsets, outputs } = readGraph(onnxBytes);
+ * nodes[0]; // { name: 'embeddings_gather', opType: 'Gather', domain: '' }
  * opsets.get('com.microsoft'); // 1
+ * outputs[0]; // { name: 'last_hidden_state', elemType: 1, dims: ['batch_size', 'sequence_length', 768] }
  */
-export function readNodes(bytes: Uint8Array): { nodes: OnnxNode[]; opsets: Map<string, number> } {
+export function readGraph(bytes: Uint8Array): OnnxGraph {
   const modelFields = readFields(bytes);
+  const opsets = readOpsets(bytes, modelFields);
+  const graph = modelFields.find((f) => f.no === 7 && f.wire === WIRE_LEN);
+  if (!graph) throw new OnnxFormatError('the ONNX model has no graph');
+  const nodes: OnnxNodeOp[] = [];
+  const outputs: OnnxValueInfo[] = [];
+  for (const f of readFields(bytes, graph.from, graph.to)) {
+    if (f.wire !== WIRE_LEN) continue;
+    if (f.no === 1) nodes.push(nodeOp(parseNode(bytes, f)));
+    else if (f.no === 12) outputs.push(parseValueInfo(bytes, f));
+  }
+  return { nodes, opsets, outputs };
+}
+
+/** A node's op, its strings only (its attributes are views into the model's bytes). */
+export function nodeOp({ name, opType, domain }: OnnxNode): OnnxNodeOp {
+  return { name, opType, domain };
+}
+
+/** The opset version per domain ('' for ai.onnx): ModelProto.opset_import (field 8), OperatorSetIdProto domain 1, version 2. */
+export function readOpsets(bytes: Uint8Array, modelFields: readonly Field[]): Map<string, number> {
   const opsets = new Map<string, number>();
   for (const f of modelFields) {
     if (f.no !== 8 || f.wire !== WIRE_LEN) continue;
@@ -121,26 +165,7 @@ export function readNodes(bytes: Uint8Array): { nodes: OnnxNode[]; opsets: Map<s
     }
     opsets.set(domain === 'ai.onnx' ? '' : domain, version);
   }
-  const graph = modelFields.find((f) => f.no === 7 && f.wire === WIRE_LEN);
-  if (!graph) throw new OnnxFormatError('the ONNX model has no graph');
-  const nodes = readFields(bytes, graph.from, graph.to)
-    .filter((f) => f.no === 1 && f.wire === WIRE_LEN)
-    .map((f) => parseNode(bytes, f));
-  return { nodes, opsets };
-}
-
-/**
- * The main graph's outputs (names, element types, dims), read without decoding anything else.
- *
- * @example
- * readGraphOutputs(onnxBytes); // [{ name: 'last_hidden_state', elemType: 1, dims: ['batch_size', 'sequence_length', 768] }, ...]
- */
-export function readGraphOutputs(bytes: Uint8Array): OnnxValueInfo[] {
-  const graph = readFields(bytes).find((f) => f.no === 7 && f.wire === WIRE_LEN);
-  if (!graph) throw new OnnxFormatError('the ONNX model has no graph');
-  return readFields(bytes, graph.from, graph.to)
-    .filter((f) => f.no === 12 && f.wire === WIRE_LEN)
-    .map((f) => parseValueInfo(bytes, f));
+  return opsets;
 }
 
 function parseNode(buf: Uint8Array, msg: Field): OnnxNode {

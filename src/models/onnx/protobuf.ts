@@ -1,5 +1,5 @@
 /**
- * The protobuf wire format, as much as the ONNX head edit needs (src/models/onnx-graph.ts):
+ * The protobuf wire format, as much as the ONNX head edit needs (onnx-graph.ts):
  * reading a message as a list of fields that point into the original bytes, and writing new
  * messages. Hand-written rather than protobufjs (a code generator plus a runtime, ~30 kB in the
  * worker) because the edit touches five message types and must not copy what it leaves alone: a

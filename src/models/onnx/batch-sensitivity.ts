@@ -8,7 +8,7 @@
  * between a text in a mixed batch and the same text alone). The engine runs these files one text
  * per batch, so a text's vector is the one it gets alone, whatever else is in the call.
  */
-import { readNodes } from './onnx-graph.ts';
+import type { OnnxGraph } from './onnx-graph.ts';
 
 /** What in a graph makes batching change a text's result, read in one pass over its nodes. */
 export interface BatchSensitivity {
@@ -25,10 +25,9 @@ export interface BatchSensitivity {
 
 /**
  * @example
- * batchSensitivity(q8Bytes); // { groupQueryAttention: false, dynamicQuantization: true }
+ * batchSensitivity(readGraph(q8Bytes)); // { groupQueryAttention: false, dynamicQuantization: true }
  */
-export function batchSensitivity(onnx: Uint8Array): BatchSensitivity {
-  const { nodes } = readNodes(onnx);
+export function batchSensitivity({ nodes }: Pick<OnnxGraph, 'nodes'>): BatchSensitivity {
   return {
     groupQueryAttention: nodes.some((n) => n.opType === 'GroupQueryAttention' && n.domain === 'com.microsoft'),
     dynamicQuantization: nodes.some((n) => n.opType === 'DynamicQuantizeLinear' && (n.domain === '' || n.domain === 'ai.onnx')),
