@@ -36,8 +36,8 @@ export type {
   EmbedBatchProgress,
   RerankBatchProgress,
 } from './models/progress.ts';
-export { configureHub } from './models/hub.ts';
-export type { HubOptions } from './models/hub.ts';
+export { configureHub } from './io/hub.ts';
+export type { HubOptions } from './io/hub.ts';
 export type { ModelOverrides } from './models/spec.ts';
 export type { Dtype, DtypeOption, MatryoshkaInfo, PaddingSide, Pooling, PoolingName, Task } from './models/types.ts';
 export type { DeviceRequest, Backend } from './runtime/backend.ts';
@@ -60,7 +60,8 @@ export {
   IndexFormatError,
 } from './errors.ts';
 export type { Diagnosis } from './engine/diagnose.ts';
-export { listCachedModels, clearCache } from './cache/manage.ts';
+export { listCachedModels } from './cache/manage.ts';
+export { clearCache } from './client/clear-cache.ts';
 export type { CachedModel } from './cache/manage.ts';
 export type { CacheOptions, CacheStats } from './cache/weight-cache.ts';
 export type { AdapterReport } from './runtime/adapter.ts';

@@ -14,23 +14,10 @@
  * server instead (If-None-Match with the stored ETag: 304 keeps the cache).
  */
 import { ModelFileIsHtmlError, ModelFileNotFoundError, ModelLoadError } from '../errors.ts';
-import { createFetchFile } from '../models/fetch-file.ts';
-import type { FetchFile, FileStage } from '../models/types.ts';
+import { createFetchFile } from '../io/fetch-file.ts';
+import { answerError, bodyFacts, conditional, contentRange, discardBody, ifRange, isDownloadCut, isHtml, readBody, send, streamInto, type BodyFacts } from '../io/http.ts';
+import type { FetchFile, FileStage } from '../io/types.ts';
 import { createChunkWriter, readChunks, writeAll, type ChunkWriter } from './chunks.ts';
-import {
-  answerError,
-  bodyFacts,
-  conditional,
-  contentRange,
-  discardBody,
-  ifRange,
-  isDownloadCut,
-  isHtml,
-  readAll,
-  send,
-  streamInto,
-  type BodyFacts,
-} from './http.ts';
 import { chunkCount, chunkSpan, DEFAULT_CHUNK_SIZE, metaProblem } from './integrity.ts';
 import { fileLocks } from './locks.ts';
 import { evictFor } from './manage.ts';
@@ -86,6 +73,8 @@ export function createCachedFetchFile(options: CachedFetchFileOptions = {}): Cac
   // Where IndexedDB cannot be opened (some private modes), files come from the network as they would without a cache.
   let usable: Promise<boolean> | undefined;
   const network = createFetchFile(fetchImpl);
+  // The browser's HTTP cache is bypassed: the bytes are kept in IndexedDB, a second copy there would only take room.
+  const request = (url: string, headers: Record<string, string>, signal: AbortSignal | undefined) => send(fetchImpl, url, { headers, cache: 'no-store' }, signal);
 
   const touch = async (job: Job) => {
     if (touched.has(job.model)) return;
@@ -142,7 +131,7 @@ export function createCachedFetchFile(options: CachedFetchFileOptions = {}): Cac
         return fresh(job, changed);
       }
     }
-    if (!meta) return fresh(job, await send(fetchImpl, job.url, {}, job.signal));
+    if (!meta) return fresh(job, await request(job.url, {}, job.signal));
 
     const r = await readStored(job, meta);
     if (meta.complete && !r.bad.length) return hit(job, r.buffer);
@@ -160,7 +149,7 @@ export function createCachedFetchFile(options: CachedFetchFileOptions = {}): Cac
   const revalidate = async (job: Job, meta: FileMeta): Promise<Response | undefined> => {
     let res: Response;
     try {
-      res = await send(fetchImpl, job.url, conditional(meta), job.signal);
+      res = await request(job.url, conditional(meta), job.signal);
     } catch (err) {
       if (job.signal?.aborted) throw err;
       return undefined; // offline: the stored file stands
@@ -193,7 +182,7 @@ export function createCachedFetchFile(options: CachedFetchFileOptions = {}): Cac
 
   /** A body of unknown length: read whole, then stored (a cut one cannot resume). */
   const whole = async (job: Job, res: Response, facts: BodyFacts): Promise<Uint8Array> => {
-    const bytes = await readAll(job.url, res, job.signal, (n) => {
+    const bytes = await readBody(job.url, res, undefined, job.signal, (n) => {
       job.onBytes?.(n, undefined);
     });
     stats.bytesFromNetwork += bytes.length;
@@ -228,12 +217,12 @@ export function createCachedFetchFile(options: CachedFetchFileOptions = {}): Cac
           pending = undefined;
         } else {
           const range = `bytes=${from}-${to === meta.size ? '' : to - 1}`;
-          res = await send(fetchImpl, job.url, { Range: range, ...ifRange(meta) }, job.signal);
+          res = await request(job.url, { Range: range, ...ifRange(meta) }, job.signal);
           if (!rangeAnswered(res, meta, from, to)) {
             await writer.discard();
             if (res.status === 200) return await fresh(job, res, true);
             await discardBody(res);
-            if (res.status === 416) return await fresh(job, await send(fetchImpl, job.url, {}, job.signal), true);
+            if (res.status === 416) return await fresh(job, await request(job.url, {}, job.signal), true);
             throw answerError(job.url, res);
           }
         }

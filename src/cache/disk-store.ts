@@ -14,7 +14,7 @@
  * sees a meta that claims bytes the folder lacks. A crash leaves at most unlisted chunks or
  * temporary files, which the next write of that file replaces.
  *
- * Node's modules come through process.getBuiltinModule, as in src/models/local-files.ts, so a
+ * Node's modules come through process.getBuiltinModule, as in src/io/local-files.ts, so a
  * browser bundle of the library imports nothing from Node.
  */
 import type { FileMeta, ModelRecord, RecordStore } from './store.ts';

@@ -3,7 +3,6 @@
  * last used; clearing one model or all; and least-recently-used eviction under a size cap. Runs on
  * any thread: IndexedDB belongs to the origin, so the main thread sees what the worker stored.
  */
-import { resolveSource } from '../models/source.ts';
 import { allMetas, allModels, clearStore, deleteModel, storedBytes, weightStore, type FileMeta, type UseStore } from './store.ts';
 
 export interface CachedModel {
@@ -36,17 +35,15 @@ export async function listCachedModels(store: UseStore = weightStore()): Promise
 }
 
 /**
- * Deletes a model's files from the weight cache (a model folder URL, a preset id, or a hub id,
- * read with configureHub()'s settings), or every model when none is given. A load in progress elsewhere finds the files gone and fetches them again.
+ * Deletes a model folder's files from the weight cache (every file under `baseUrl`), or every
+ * model's when `baseUrl` is undefined. The public clearCache() (src/client/clear-cache.ts) reads
+ * the model string into its folder first.
  *
  * @example
- * await clearCache('multilingual-e5-small'); // one model
- * await clearCache('Xenova/all-MiniLM-L6-v2@main'); // a hub id at a revision ('main' when none)
- * await clearCache();                        // everything
+ * await clearCachedFolder('https://host/models/e5-small/', weightStore());
  */
-export async function clearCache(model?: string, store: UseStore = weightStore()): Promise<void> {
-  if (model === undefined) return clearStore(store);
-  const { baseUrl } = resolveSource(model);
+export async function clearCachedFolder(baseUrl: string | undefined, store: UseStore): Promise<void> {
+  if (baseUrl === undefined) return clearStore(store);
   const keys = (await allMetas(store)).filter((m) => m.model === baseUrl || m.url.startsWith(baseUrl)).map((m) => m.key);
   await deleteModel(store, baseUrl, keys);
 }

@@ -2,12 +2,11 @@
  * The weight cache as an engine uses it: on by default where IndexedDB exists (browsers, workers),
  * off where it does not (Node) unless `cache.dir` names a folder for it (disk-store.ts); files keyed under the model's folder with its revision (a preset's
  * pinned commit, a hub id's revision) and a preset's SHA-256s; and a load that fails on a stored file forgets that file, so bytes the
- * loader rejected are not served again.
+ * loader rejected are not served again. The folder comes resolved (src/engine/model-cache.ts reads
+ * the model string): the cache knows folders and files, not model strings or presets.
  */
 import { ModelLoadError } from '../errors.ts';
-import type { HubOptions } from '../models/hub.ts';
-import { resolveSource } from '../models/source.ts';
-import type { FetchFile } from '../models/types.ts';
+import type { FetchFile } from '../io/types.ts';
 import { createCachedFetchFile } from './cached-fetch-file.ts';
 import type { CachedFetchFileOptions, CacheOptions, CacheStats } from './options.ts';
 import { diskStore } from './disk-store.ts';
@@ -27,29 +26,31 @@ export interface WeightCache {
   guard<T>(load: Promise<T>): Promise<T>;
 }
 
+/** A model folder as the cache keys it. */
+export interface CacheFolder {
+  /** the folder URL, ending in '/' */
+  baseUrl: string;
+  /** the folder's content version (a preset's pinned commit, a hub id's revision), part of every file's key */
+  revision?: string;
+  /** file URL → the SHA-256 its bytes must have (a preset's pins) */
+  sha256: Record<string, string>;
+}
+
+/** The checked cache options, or undefined when the cache is off (`cache: false`, or no IndexedDB here and no `dir`). */
+export function cacheOptions(cache: false | CacheOptions | undefined): CacheOptions | undefined {
+  if (cache === false || (typeof indexedDB === 'undefined' && cache?.dir === undefined)) return undefined;
+  return checkCacheOptions(cache ?? {});
+}
+
 /**
- * The cache for one model, or undefined when it is off (`cache: false`, or no IndexedDB here).
- * `internals` are the tests' knobs (a store of their own, a small chunk size, ...).
+ * The cache for one model folder. `internals` are the tests' knobs (a store of their own, a small chunk size, ...).
  *
  * @example
- * const cache = openWeightCache({ model: 'multilingual-e5-small', cache: { maxBytes: 2e9 } });
- * const model = await cache.guard(loadModel('multilingual-e5-small', { fetchFile: cache.fetchFile }));
+ * const cache = openFolderCache({ baseUrl: 'https://host/models/e5-small/', sha256: {} }, { maxBytes: 2e9 });
+ * const model = await cache.guard(loadModel('https://host/models/e5-small/', { fetchFile: cache.fetchFile }));
  */
-export function openWeightCache(
-  o: { model: string; preset?: string; revision?: string; hub?: HubOptions; cache?: false | CacheOptions },
-  internals: Partial<CachedFetchFileOptions> = {},
-): WeightCache | undefined {
-  if (o.cache === false || (typeof indexedDB === 'undefined' && o.cache?.dir === undefined)) return undefined;
-  const options = checkCacheOptions(o.cache ?? {});
-  // The same folder, preset and revision the loader resolves (src/models/source.ts): a hub id at two
-  // revisions is two folders and two keys, never one set of files.
-  const { baseUrl, preset, revision } = resolveSource(o.model, { preset: o.preset, revision: o.revision, hub: o.hub });
-  // a folder on this machine's disk (Node) is read where it is: copying it into a cache saves nothing
-  if (baseUrl.startsWith('file:')) return undefined;
-  const sha256: Record<string, string> = {};
-  for (const file of Object.values(preset?.dtypes ?? {})) {
-    for (const [path, hash] of Object.entries(file?.sha256 ?? {})) sha256[new URL(path, baseUrl).href] = hash;
-  }
+export function openFolderCache(folder: CacheFolder, options: CacheOptions, internals: Partial<CachedFetchFileOptions> = {}): WeightCache {
+  const { baseUrl, revision, sha256 } = folder;
   const store = internals.store ?? (options.dir !== undefined ? diskStore(options.dir) : weightStore());
   const key = (url: string) => (revision ? `${url}@${revision}` : url);
   const fetchFile = createCachedFetchFile({

@@ -1,7 +1,7 @@
 /**
  * The --model argument → what createEmbedder / createReranker take: a local folder (a path or
  * file:// URL) as its file:// URL, which the library reads from the disk in Node
- * (src/models/local-files.ts); an http(s) folder URL; a preset id; or a hub id (owner/name, with
+ * (src/io/local-files.ts); an http(s) folder URL; a preset id; or a hub id (owner/name, with
  * @revision), whose files come from the hub the --hub setting names. A path that exists is a
  * folder before it is a hub id: 'models/e5' is the local folder where there is one.
  */

@@ -3,7 +3,7 @@
  * Rules<TheInterface>: exactly the interface's keys, so the interfaces stay the one place option
  * names are written, and a key added there without a rule here fails the type check.
  */
-import type { HubOptions } from '../models/hub.ts';
+import type { HubOptions } from '../io/hub.ts';
 import type { BatchLimits } from '../engine/batching.ts';
 import { canonicalPooling, type ModelOverrides } from '../models/spec.ts';
 import { resolveDtypeOption } from '../models/onnx-files.ts';

@@ -5,7 +5,8 @@
  */
 import type { CacheOptions } from '../cache/weight-cache.ts';
 import type { BatchLimits } from '../engine/batching.ts';
-import { configuredHub, hubSettings, modelForm, type HubOptions } from '../models/hub.ts';
+import { configuredHub, hubSettings, type HubOptions } from '../io/hub.ts';
+import { modelForm } from '../models/hub.ts';
 import { resolveSource } from '../models/source.ts';
 import type { ModelOverrides } from '../models/spec.ts';
 import { resolveDtypeOption } from '../models/onnx-files.ts';

@@ -3,14 +3,15 @@
  * states stay on the GPU) → our pooling + Matryoshka kernels → [B, dims] read back → input order.
  * Runs wherever it is created: in the library's worker, in an app's own worker, or in Node.
  */
-import { openWeightCache, type CacheOptions, type CacheStats } from '../cache/weight-cache.ts';
+import type { CacheOptions, CacheStats } from '../cache/weight-cache.ts';
 import { DisposedError, DtypeUnsupportedError } from '../errors.ts';
 import { loadModel } from '../models/folder.ts';
-import type { HubOptions } from '../models/hub.ts';
+import type { HubOptions } from '../io/hub.ts';
+import type { FetchFile } from '../io/types.ts';
 import { percent, type EmbedBatchProgress, type LoadProgress, type ReadyProgress } from '../models/progress.ts';
 import type { ModelOverrides } from '../models/spec.ts';
 import { chunkText, prepareTexts } from '../models/prepare.ts';
-import type { Dtype, FetchFile, LoadedModel, MatryoshkaInfo, ModelSpec, PreparedText, Task } from '../models/types.ts';
+import type { Dtype, LoadedModel, MatryoshkaInfo, ModelSpec, PreparedText, Task } from '../models/types.ts';
 import type { AdapterReport } from '../runtime/adapter.ts';
 import { chooseBackend, type Backend, type BackendChoice, type DeviceRequest } from '../runtime/backend.ts';
 import { Mutex } from '../runtime/mutex.ts';
@@ -20,6 +21,7 @@ import type { CpuNode } from '../runtime/webgpu-ops.ts';
 import { modelLimits, planBatches, type BatchingInfo, type BatchLimits } from './batching.ts';
 import { DeviceGuard, forgetWeights } from './device-guard.ts';
 import { buildEmbedRuntime, runEmbedBatch, type EmbedRuntime } from './embed-runtime.ts';
+import { openWeightCache } from './model-cache.ts';
 import { checkSelfCheckOption, selfCheckAtLoad, type SelfCheckInfo, type SelfCheckOption } from './self-check.ts';
 import { checkDimensions, checkTexts } from './validate.ts';
 import { cpuNodesWarning, type LoadWarning } from './warnings.ts';
@@ -38,7 +40,7 @@ export interface EmbedderEngineOptions {
   preset?: string;
   /** a hub id's or preset id's revision (branch, tag or commit) */
   revision?: string;
-  /** where hub ids' files come from, already resolved against the page by the client (src/models/hub.ts) */
+  /** where hub ids' files come from, already resolved against the page by the client (src/io/hub.ts) */
   hub?: HubOptions;
   /** what the model's own files say, overridden: pooling, normalize, prompts, maxTokens, matryoshka, ... */
   overrides?: ModelOverrides;

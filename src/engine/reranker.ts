@@ -6,14 +6,15 @@
  * head is beyond that edit, the full logits are computed and the kernel reads the two it needs.
  * Shares the worker, the ORT environment, its GPUDevice and the global run lock with the embedder.
  */
-import { openWeightCache, type CacheOptions, type CacheStats } from '../cache/weight-cache.ts';
+import type { CacheOptions, CacheStats } from '../cache/weight-cache.ts';
 import { DisposedError } from '../errors.ts';
 import { loadModel } from '../models/folder.ts';
-import type { HubOptions } from '../models/hub.ts';
+import type { HubOptions } from '../io/hub.ts';
+import type { FetchFile } from '../io/types.ts';
 import { percent, type LoadProgress, type ReadyProgress, type RerankBatchProgress } from '../models/progress.ts';
 import { preparePairs, rerankerSpec, type PreparedPair, type RerankerKind, type RerankerOverrides, type RerankerSpec, type RerankTemplate } from '../models/rerank.ts';
 import type { ModelOverrides } from '../models/spec.ts';
-import type { Dtype, FetchFile, LoadedModel } from '../models/types.ts';
+import type { Dtype, LoadedModel } from '../models/types.ts';
 import type { AdapterReport } from '../runtime/adapter.ts';
 import { chooseBackend, type Backend, type BackendChoice, type DeviceRequest } from '../runtime/backend.ts';
 import { Mutex } from '../runtime/mutex.ts';
@@ -23,6 +24,7 @@ import { modelLimits, planBatches, type BatchingInfo, type BatchLimits } from '.
 import { DeviceGuard, forgetWeights } from './device-guard.ts';
 import type { CpuNode } from '../runtime/webgpu-ops.ts';
 import { checkDtype, dtypeOrderFor } from './embedder.ts';
+import { openWeightCache } from './model-cache.ts';
 import { checkBatchSize, checkRerankArgs } from './rank.ts';
 import { buildScoreRuntime, runScoreBatch, type HeadKind, type HeadMode, type ScoreRuntime } from './score-runtime.ts';
 import { checkSelfCheckOption, rerankSelfCheckAtLoad, type RerankSelfCheckInfo, type SelfCheckOption } from './self-check.ts';
@@ -42,7 +44,7 @@ export interface RerankerEngineOptions {
   preset?: string;
   /** a hub id's or preset id's revision (branch, tag or commit) */
   revision?: string;
-  /** where hub ids' files come from, already resolved against the page by the client (src/models/hub.ts) */
+  /** where hub ids' files come from, already resolved against the page by the client (src/io/hub.ts) */
   hub?: HubOptions;
   /** the folder's facts overridden (maxTokens, ...) and the reranker's (kind, template, yesToken, ...) */
   overrides?: ModelOverrides & RerankerOverrides;

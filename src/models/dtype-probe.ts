@@ -7,7 +7,8 @@
  */
 import { DTYPES, onnxFileFor } from './onnx-files.ts';
 import { isOnnxBytes } from './file-checks.ts';
-import type { Dtype, FetchFile } from './types.ts';
+import type { FetchFile } from '../io/types.ts';
+import type { Dtype } from './types.ts';
 
 /**
  * The dtypes, in DTYPES order, whose onnx/model*.onnx the folder has, besides those in `except`.

@@ -36,11 +36,6 @@ export function isOnnxBytes(bytes: Uint8Array): boolean {
   return bytes.length > 1 && bytes[0] === 0x08;
 }
 
-/** A web page's (or an XML error's) first bytes, after white space, are a tag; no model file starts so. */
-export function looksLikeWebPage(head: Uint8Array): boolean {
-  return new TextDecoder('utf-8', { fatal: false }).decode(head.subarray(0, 64)).trimStart().startsWith('<');
-}
-
 /** What the start of some bytes looks like, in words, for an error message. */
 export function describeStart(bytes: Uint8Array): string {
   if (bytes.length === 0) return 'it is empty (0 bytes)';

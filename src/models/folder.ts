@@ -5,7 +5,7 @@
  */
 import { DtypeNotFoundError, ModelFileIsHtmlError, ModelFileNotFoundError, ModelLoadError, StorageQuotaError } from '../errors.ts';
 import { describeDtypes, dtypesInFolder } from './dtype-probe.ts';
-import { fetchFile as defaultFetchFile } from './fetch-file.ts';
+import { fetchFile as defaultFetchFile } from '../io/fetch-file.ts';
 import { assertOnnxBytes, parseJsonFile } from './file-checks.ts';
 import { DTYPES, dtypeFromConfig, externalDataFromConfig, isDtype, onnxFileFor } from './onnx-files.ts';
 import { batchSensitivity, type BatchSensitivity } from './onnx/batch-sensitivity.ts';
@@ -14,11 +14,12 @@ import { readGraph, type OnnxGraph } from './onnx/onnx-graph.ts';
 import { chooseDtypeInOrder, type ModelPreset } from './presets.ts';
 import { createProgressTracker, type LoadProgress, type ProgressTracker } from './progress.ts';
 import { readSafetensors } from './safetensors.ts';
-import type { HubOptions } from './hub.ts';
+import type { HubOptions } from '../io/hub.ts';
 import { resolveSource, type ModelSource } from './source.ts';
 import { canonicalPooling, resolveSpecFacts, type FolderFiles, type ModelOverrides } from './spec.ts';
 import { createTextTokenizer } from './tokenizer.ts';
-import type { Dtype, FetchFile, LatentAttentionSpec, LoadedModel, ModelSpec, PaddingSide, TextTokenizer } from './types.ts';
+import type { FetchFile } from '../io/types.ts';
+import type { Dtype, LatentAttentionSpec, LoadedModel, ModelSpec, PaddingSide, TextTokenizer } from './types.ts';
 
 export type { LoadProgress } from './progress.ts';
 
@@ -29,14 +30,14 @@ export interface LoadModelOptions extends ModelOverrides {
   preset?: string;
   /** a hub id's or preset id's revision (branch, tag or commit); a hub id may say it itself ('owner/name@rev') */
   revision?: string;
-  /** where hub ids' files come from (src/models/hub.ts); configureHub()'s settings, else the Hugging Face hub */
+  /** where hub ids' files come from (src/io/hub.ts); configureHub()'s settings, else the Hugging Face hub */
   hub?: HubOptions;
   /**
    * With no dtype asked: the dtypes to try, in order (the engine's choice for its backend, e.g.
    * no fp16 files on an adapter without 'shader-f16'); a preset's default comes first when listed.
    */
   dtypeOrder?: Dtype[];
-  /** how files are read; the network (src/models/fetch-file.ts) by default */
+  /** how files are read; the network (src/io/fetch-file.ts) by default */
   fetchFile?: FetchFile;
   signal?: AbortSignal;
   onProgress?: (event: LoadProgress) => void;

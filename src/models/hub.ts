@@ -1,55 +1,14 @@
 /**
  * Hub ids: `model: 'Xenova/all-MiniLM-L6-v2'` (optionally `@revision`: a branch, tag or commit), as
- * transformers.js users write them, and the one setting that says where their files come from.
+ * transformers.js users write them, told apart from preset ids and folder URLs.
  *
- * The setting mirrors transformers.js' `env.remoteHost` / `env.remotePathTemplate`: a host (the
- * Hugging Face hub by default; a mirror, a path on the page's own site, or in Node a local folder)
- * and a path template under it (the hub's own layout, `{model}/resolve/{revision}/`, by default).
- * It is set per load (`hub: { host }`) or for every load of this thread (`configureHub()`); a
- * load's option wins. The client resolves it (against the page) before the engine's worker sees
- * it, so the worker never needs the page's settings.
- *
- * This module tells the forms of a model string apart; src/models/source.ts turns them into folders.
+ * This module tells the forms of a model string apart (preset ids need the preset table, so it
+ * lives here); the setting that says where hub ids' files come from, and their folder URLs, are
+ * src/io/hub.ts; src/models/source.ts turns the forms into folders.
  */
 import { ModelLoadError } from '../errors.ts';
+import { RELATIVE, SCHEME } from '../io/folder-url.ts';
 import { PRESETS } from './presets.ts';
-
-/** The Hugging Face hub: where hub ids' files come from unless a host is set. */
-export const DEFAULT_HUB_HOST = 'https://huggingface.co/';
-/** The hub's own URL layout of a repository's files at a revision (transformers.js' remotePathTemplate). */
-export const DEFAULT_PATH_TEMPLATE = '{model}/resolve/{revision}/';
-/** The revision of a hub id that names none: the repository's default branch, as transformers.js. */
-export const DEFAULT_REVISION = 'main';
-
-/**
- * Where hub ids' files come from: `${host}/${pathTemplate}` with `{model}` (owner/name) and
- * `{revision}` filled in, then the file's path.
- *
- * @example
- * { host: 'https://hf-mirror.com' }                     // a mirror of the hub
- * { host: '/models' }                                   // the page's own site: /models/{owner}/{name}/resolve/{revision}/{file}
- * { host: './models', pathTemplate: '{model}/' }        // Node: a local folder of ./models/{owner}/{name}/{file}
- */
-export interface HubOptions {
-  /**
-   * The hub's address (default https://huggingface.co): an absolute URL (http, https, or file in
-   * Node), or a path starting with '/', './' or '../', resolved against the page (in a worker,
-   * the worker's location); where there is no page (Node), such a path is a local folder,
-   * relative to the working directory.
-   */
-  host?: string;
-  /**
-   * The path of a repository's folder under `host` (default '{model}/resolve/{revision}/', the
-   * hub's layout): `{model}` becomes 'owner/name', `{revision}` the revision (URL-encoded).
-   */
-  pathTemplate?: string;
-}
-
-/** A HubOptions with every field filled: `host` absolute and ending in '/'. */
-export interface ResolvedHub {
-  host: string;
-  pathTemplate: string;
-}
 
 /** A hub id's parts. */
 export interface HubId {
@@ -67,9 +26,6 @@ export type ModelForm =
 
 const HUB_ID = /^([\w.-]+)\/([\w.-]+)(?:@([\w./-]+))?$/;
 const REVISION = /^[\w./-]+$/;
-/** `scheme:` at the start: an absolute URL (https:, http:, file:, blob:, ...) */
-const SCHEME = /^[a-z][a-z\d+.-]*:/i;
-const RELATIVE = /^\.{0,2}\//;
 
 /** The accepted forms, with an example of each: the tail of every error about a model string. */
 export const MODEL_FORMS =
@@ -163,128 +119,4 @@ export function editDistance(a: string, b: string): number {
     prev = row;
   }
   return prev[b.length]!;
-}
-
-// ---- The setting ---------------------------------------------------------------------------------
-
-let configured: ResolvedHub | undefined;
-
-/**
- * Sets where hub ids' files come from, for every load in this thread that passes no `hub` option
- * of its own (transformers.js' `env.remoteHost` / `env.remotePathTemplate`). A relative host is
- * resolved now, against the page (in Node, the working directory: a local folder). Called with
- * nothing, it goes back to the Hugging Face hub. Loads already made keep their files.
- *
- * @example
- * configureHub({ host: 'https://hf-mirror.com' });   // a mirror
- * configureHub({ host: '/models' });                 // this site: /models/Xenova/all-MiniLM-L6-v2/resolve/main/config.json
- * await embed(['text'], { model: 'Xenova/all-MiniLM-L6-v2' });
- * configureHub();                                    // the Hugging Face hub again
- */
-export function configureHub(options?: HubOptions): void {
-  configured = options === undefined ? undefined : resolveHub(options, undefined, 'configureHub');
-}
-
-/** The settings a load uses: its own `hub` option over configureHub()'s over the defaults, resolved. */
-export function hubSettings(option?: HubOptions): ResolvedHub {
-  return resolveHub(option, configured, 'hub');
-}
-
-/** configureHub()'s settings, if any (part of the key under which embed() keeps its instances). */
-export function configuredHub(): ResolvedHub | undefined {
-  return configured;
-}
-
-function resolveHub(option: HubOptions | undefined, fallback: ResolvedHub | undefined, name: string): ResolvedHub {
-  if (option !== undefined && (typeof option !== 'object' || option === null || Array.isArray(option))) {
-    throw new TypeError(`${name} must be an object { host?, pathTemplate? }, got ${JSON.stringify(option)}. e.g. { host: 'https://hf-mirror.com' }`);
-  }
-  const host = option?.host !== undefined ? resolveHost(option.host, name) : (fallback?.host ?? DEFAULT_HUB_HOST);
-  const pathTemplate = option?.pathTemplate !== undefined ? checkTemplate(option.pathTemplate, name) : (fallback?.pathTemplate ?? DEFAULT_PATH_TEMPLATE);
-  return { host, pathTemplate };
-}
-
-const HOST_FORMS =
-  "an absolute URL ('https://hf-mirror.com'), a path on this site ('/models', './models'), or in Node a local folder ('./models', '/srv/models', 'file:///srv/models/')";
-
-function resolveHost(host: unknown, name: string): string {
-  if (typeof host !== 'string' || host.trim() === '' || /\s/.test(host.trim())) {
-    throw new TypeError(`${name}.host must be ${HOST_FORMS}, got ${JSON.stringify(host)}.`);
-  }
-  const h = host.trim();
-  if (/[?#]/.test(h)) throw new TypeError(`${name}.host must not have a query or fragment (the files' paths go after it), got ${JSON.stringify(host)}.`);
-  let url: URL;
-  // In Node, a Windows path (C:\models) is a folder, not a URL of scheme 'c:'.
-  const windowsPath = !pageUrl() && /^[a-z]:[\\/]/i.test(h);
-  if (SCHEME.test(h) && !windowsPath) {
-    try {
-      url = new URL(h);
-    } catch {
-      throw new TypeError(`${name}.host ${JSON.stringify(host)} is not a valid URL: it must be ${HOST_FORMS}.`);
-    }
-    if (!['http:', 'https:', 'file:'].includes(url.protocol)) throw new TypeError(`${name}.host must be an http(s) or file URL, got ${JSON.stringify(host)}.`);
-  } else if (RELATIVE.test(h) || windowsPath) {
-    url = new URL(resolveRelative(h, `${name}.host ${JSON.stringify(host)}`));
-  } else {
-    const scheme = /^[\w-]+(\.[\w-]+)+(:\d+)?(\/|$)/.test(h) ? ` (a host name needs its scheme: 'https://${h}')` : '';
-    throw new TypeError(`${name}.host must be ${HOST_FORMS}, got ${JSON.stringify(host)}${scheme}.`);
-  }
-  if (!url.pathname.endsWith('/')) url.pathname += '/';
-  return url.href;
-}
-
-function checkTemplate(template: unknown, name: string): string {
-  if (typeof template !== 'string' || !template.includes('{model}')) {
-    throw new TypeError(`${name}.pathTemplate must be a path with '{model}' (and usually '{revision}'), e.g. '${DEFAULT_PATH_TEMPLATE}' (the hub's) or '{model}/' (a plain folder per model), got ${JSON.stringify(template)}.`);
-  }
-  const unknown = template.match(/\{[^}]*\}/g)?.filter((p) => p !== '{model}' && p !== '{revision}');
-  if (unknown?.length) throw new TypeError(`${name}.pathTemplate knows '{model}' and '{revision}' only, got ${unknown.join(', ')} in ${JSON.stringify(template)}.`);
-  // A path under the host, as transformers.js joins them: a leading '/' would replace the host's own path.
-  const t = template.replace(/^\/+/, '');
-  return t.endsWith('/') ? t : `${t}/`;
-}
-
-/** A repository's folder at a revision under the hub settings, ending in '/'. */
-export function hubFolderUrl(repo: string, revision: string, hub: ResolvedHub): string {
-  // encodeURIComponent: a revision such as 'refs/pr/3' is one path segment (the hub's own URLs say refs%2Fpr%2F3).
-  const path = hub.pathTemplate.replaceAll('{model}', repo).replaceAll('{revision}', encodeURIComponent(revision));
-  const url = new URL(path, hub.host);
-  if (!url.pathname.endsWith('/')) url.pathname += '/';
-  return url.href;
-}
-
-/** The hub settings in words, for error messages: which host, and how to change it. */
-export function describeHub(hub: ResolvedHub): string {
-  const host = hub.host === DEFAULT_HUB_HOST ? `hub host ${hub.host} (the default)` : `hub host ${hub.host}`;
-  const template = hub.pathTemplate === DEFAULT_PATH_TEMPLATE ? '' : ` with pathTemplate '${hub.pathTemplate}'`;
-  return `${host}${template}; to read hub ids from a mirror, a path on this site or a local folder, set the load option hub: { host } or configureHub({ host })`;
-}
-
-// ---- Relative paths: against the page, or in Node the working directory ------------------------
-
-function pageUrl(): string | undefined {
-  return (globalThis as { location?: { href?: string } }).location?.href;
-}
-
-/**
- * A relative path ('/x', './x', '../x') as an absolute URL: against the page (or worker) where
- * there is one; in Node, as a local folder (file: URL) against the working directory.
- */
-export function resolveRelative(path: string, what: string): string {
-  const here = pageUrl();
-  if (here) return new URL(path, here).href;
-  const local = localFolderUrl(path);
-  if (local) return local;
-  throw new TypeError(`${what} is relative, and there is no page to resolve it against: pass an absolute URL.`);
-}
-
-/** Node: a local path as a file: URL (node:path and node:url through getBuiltinModule, so a browser bundle imports nothing). */
-function localFolderUrl(path: string): string | undefined {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  if (typeof proc?.getBuiltinModule !== 'function') return undefined;
-  const nodePath = proc.getBuiltinModule('node:path') as typeof import('node:path') | undefined;
-  const nodeUrl = proc.getBuiltinModule('node:url') as typeof import('node:url') | undefined;
-  if (!nodePath || !nodeUrl) return undefined;
-  const href = nodeUrl.pathToFileURL(nodePath.resolve(path)).href;
-  return /[\\/]$/.test(path) && !href.endsWith('/') ? `${href}/` : href;
 }

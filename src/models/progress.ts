@@ -16,7 +16,7 @@
  * transformers.js' statuses are 'initiate', 'download', 'progress', 'progress_total', 'done' and
  * 'ready'; 'cache_hit', 'verify', 'warning', 'embed' and 'rerank' are ours, in the same shape.
  */
-import type { FileStage } from './types.ts';
+import type { FileStage } from '../io/types.ts';
 
 /** A file of the model folder is asked for (transformers.js: "a file load is about to start"). */
 export interface InitiateProgress {

@@ -1,9 +1,12 @@
 /**
  * Where a model lives: a preset id, a hub id (`owner/name[@revision]`) or a folder URL, resolved
  * to the folder URL (ending in '/'), the preset that applies, and the revision the weight cache
- * keys its files by. Shared by the loader and the weight cache (which keys files by folder).
+ * keys its files by. Shared by the loader, the client (clearCache() too) and the engine's opening of
+ * the weight cache (src/engine/model-cache.ts): the cache keys files by folder and knows no model strings.
  */
-import { describeHub, DEFAULT_REVISION, hubFolderUrl, hubSettings, modelForm, resolveRelative, checkRevision, type HubOptions, type ResolvedHub } from './hub.ts';
+import { folderUrl } from '../io/folder-url.ts';
+import { DEFAULT_REVISION, hubFolder, type HubFolder, type HubOptions } from '../io/hub.ts';
+import { checkRevision, modelForm } from './hub.ts';
 import { findPreset, PRESETS, type ModelPreset } from './presets.ts';
 
 /** How a model string is to be read: an explicit preset, a revision, the hub settings. */
@@ -12,7 +15,7 @@ export interface SourceOptions {
   preset?: string | undefined;
   /** a hub id's or a preset's revision (a branch, tag or commit); a hub id's own '@revision' must agree */
   revision?: string | undefined;
-  /** where hub ids' files come from (hub.ts); configureHub()'s settings, else the Hugging Face hub, by default */
+  /** where hub ids' files come from (src/io/hub.ts); configureHub()'s settings, else the Hugging Face hub, by default */
   hub?: HubOptions | undefined;
 }
 
@@ -24,7 +27,7 @@ export interface ModelSource {
   /** the folder's content version, part of the weight cache's keys: a preset's pinned commit, a hub id's revision */
   revision?: string;
   /** a folder found on the hub (a hub id or a preset id): the repository, revision and settings, for error messages */
-  hub?: { repo: string; revision: string; settings: ResolvedHub; describe: string };
+  hub?: HubFolder;
 }
 
 /**
@@ -68,11 +71,7 @@ export function resolveSource(idOrUrl: string, options: SourceOptions = {}): Mod
   if (revision !== undefined) {
     throw new TypeError(`revision applies to hub ids and preset ids; a folder URL (${idOrUrl}) names its files itself: put the revision in the URL (…/resolve/<revision>/).`);
   }
-  const m = idOrUrl.trim();
-  const url = new URL(form.relative ? resolveRelative(m, `model '${m}'`) : m);
-  url.hash = '';
-  if (!url.pathname.endsWith('/')) url.pathname += '/';
-  return { baseUrl: url.href, ...(explicit ? { preset: explicit, ...(explicit.revision ? { revision: explicit.revision } : {}) } : {}) };
+  return { baseUrl: folderUrl(idOrUrl, form.relative), ...(explicit ? { preset: explicit, ...(explicit.revision ? { revision: explicit.revision } : {}) } : {}) };
 }
 
 /**
@@ -83,9 +82,7 @@ export function resolveSource(idOrUrl: string, options: SourceOptions = {}): Mod
  * them, so the preset's other facts (pooling, prompts, dtypes, ...) apply without the pins.
  */
 function hubSource(repo: string, revision: string, preset: ModelPreset | undefined, hub: HubOptions | undefined): ModelSource {
-  const settings = hubSettings(hub);
-  const baseUrl = hubFolderUrl(repo, revision, settings);
-  const where = { repo, revision, settings, describe: describeHub(settings) };
+  const { baseUrl, hub: where } = hubFolder(repo, revision, hub);
   if (!preset) return { baseUrl, revision, hub: where };
   const at = presetRepo(preset);
   if (at && sameRepo(at.repo, repo) && at.revision === revision) {

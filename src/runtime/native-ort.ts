@@ -35,7 +35,7 @@ export async function createNativeSession(
 ): Promise<ort.InferenceSession> {
   const { externalData: _web, ...rest } = (options ?? {}) as SessionOptions & { externalData?: unknown };
   if (!externalData.length) return native.InferenceSession.create(onnx, rest);
-  // Node's modules through process.getBuiltinModule, as src/models/local-files.ts: a browser bundle imports nothing from Node
+  // Node's modules through process.getBuiltinModule, as src/io/local-files.ts: a browser bundle imports nothing from Node
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
   if (typeof proc?.getBuiltinModule !== 'function') throw new Error('a model with external data needs Node ≥ 20.16 on the native runtime (process.getBuiltinModule)');
   const fs = (proc.getBuiltinModule('node:fs') as typeof import('node:fs')).promises;

@@ -8,7 +8,7 @@ import 'fake-indexeddb/auto';
 import { createStore } from 'idb-keyval';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getMeta } from '../../src/cache/store.ts';
-import { openWeightCache } from '../../src/cache/weight-cache.ts';
+import { openWeightCache } from '../../src/engine/model-cache.ts';
 import { expose, wrap } from 'comlink';
 import { ModelLoadError, StorageQuotaError } from '../../src/errors.ts';
 import { quotaError } from '../../src/cache/quota.ts';

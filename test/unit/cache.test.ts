@@ -13,12 +13,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCachedFetchFile } from '../../src/cache/cached-fetch-file.ts';
 import type { CachedFetchFileOptions } from '../../src/cache/options.ts';
 import type { LockManagerLike } from '../../src/cache/locks.ts';
-import { clearCache, listCachedModels } from '../../src/cache/manage.ts';
+import { listCachedModels } from '../../src/cache/manage.ts';
+import { clearCache } from '../../src/client/clear-cache.ts';
 import { createSha256 } from '../../src/cache/sha256.ts';
 import { diskStore } from '../../src/cache/disk-store.ts';
 import { allMetas, getChunk, getMeta, putChunk, putMeta, type FileMeta, type UseStore } from '../../src/cache/store.ts';
 import { ModelFileIsHtmlError, ModelFileNotFoundError, ModelLoadError, StorageQuotaError } from '../../src/errors.ts';
-import type { FileStage } from '../../src/models/types.ts';
+import type { FileStage } from '../../src/io/types.ts';
 import { bytesOf, sha256, startRangeServer, type RangeServer } from './helpers/range-server.ts';
 
 const CHUNK = 1024;

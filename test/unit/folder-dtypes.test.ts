@@ -13,7 +13,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCachedFetchFile } from '../../src/cache/cached-fetch-file.ts';
 import { DtypeNotFoundError, ModelLoadError } from '../../src/errors.ts';
 import { createEmbedder } from '../../src/index.ts';
-import { probeFile } from '../../src/models/fetch-file.ts';
+import { probeFile } from '../../src/io/fetch-file.ts';
 import { loadModel } from '../../src/models/folder.ts';
 import { DTYPES, onnxFileFor } from '../../src/models/onnx-files.ts';
 import { MODELS } from './helpers/model-folders.ts';

@@ -13,7 +13,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { engineLoadOptions } from '../../src/client/options.ts';
 import { ModelFileNotFoundError, ModelLoadError } from '../../src/errors.ts';
 import { loadModel } from '../../src/models/folder.ts';
-import { configureHub, editDistance, modelForm, presetsByDistance } from '../../src/models/hub.ts';
+import { configureHub } from '../../src/io/hub.ts';
+import { editDistance, modelForm, presetsByDistance } from '../../src/models/hub.ts';
 import { PRESETS } from '../../src/models/presets.ts';
 import { presetForModel, resolveSource } from '../../src/models/source.ts';
 

@@ -8,7 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelFileIsHtmlError, ModelFileNotFoundError, ModelLoadError } from '../../src/errors.ts';
-import { createFetchFile, fetchFile } from '../../src/models/fetch-file.ts';
+import { createFetchFile, fetchFile } from '../../src/io/fetch-file.ts';
 import { loadModel, type LoadProgress } from '../../src/models/folder.ts';
 import { MODELS, startServer, type TestServer } from './helpers/model-folders.ts';
 

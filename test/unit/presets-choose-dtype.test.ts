@@ -12,7 +12,8 @@ import { dtypeOrderFor } from '../../src/engine/embedder.ts';
 import { ModelFileNotFoundError } from '../../src/errors.ts';
 import { loadModel } from '../../src/models/folder.ts';
 import { chooseDtype, chooseDtypeInOrder, dtypePreference, LARGE_FP32_MB, PRESETS, type DtypeDevice, type ModelPreset, type PresetId } from '../../src/models/presets.ts';
-import type { Dtype, FetchFile } from '../../src/models/types.ts';
+import type { FetchFile } from '../../src/io/types.ts';
+import type { Dtype } from '../../src/models/types.ts';
 import type { BackendChoice } from '../../src/runtime/backend.ts';
 import { MODELS } from './helpers/model-folders.ts';
 

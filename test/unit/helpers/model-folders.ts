@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ModelFileNotFoundError } from '../../../src/errors.ts';
-import type { FetchFile } from '../../../src/models/types.ts';
+import type { FetchFile } from '../../../src/io/types.ts';
 
 export const MODELS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'models');
 
