@@ -7,16 +7,22 @@ import { latentAttentionPool, type LatentAttentionParams } from '../reference/la
 import { maskedMeanPool } from '../reference/masked-mean.ts';
 import { matryoshka } from '../reference/matryoshka.ts';
 import { firstTokenPool, lastTokenPool } from '../reference/token-pooling.ts';
-import { truncateRows } from './gpu-head.ts';
 
-export interface CpuHeadRun {
-  hidden: Float32Array;
+/** One batch for an embedding head, on either path (the GPU head's HeadRun adds ORT's buffer). */
+export interface EmbedHeadShape {
   batch: number;
+  /** tokens per row (1 with pooling 'graph': the graph's own [batch, size] vectors) */
   tokens: number;
   size: number;
+  /** [batch * tokens] pooling weights (unused with pooling 'graph') */
   weights: Float32Array;
+  /** output width: 1 ≤ dims ≤ size */
   dims: number;
   normalize: boolean;
+}
+
+export interface CpuHeadRun extends EmbedHeadShape {
+  hidden: Float32Array;
 }
 
 export function cpuHead(pooling: Pooling, r: CpuHeadRun, latent?: LatentAttentionParams): Float32Array {
@@ -32,4 +38,12 @@ export function cpuHead(pooling: Pooling, r: CpuHeadRun, latent?: LatentAttentio
     pooled = latentAttentionPool(hidden, weights, batch, tokens, latent);
   }
   return r.normalize ? matryoshka(pooled, batch, size, r.dims).embeddings : truncateRows(pooled, batch, size, r.dims);
+}
+
+/** The first `dims` values of each row: a model that does not normalize is truncated without a kernel. */
+export function truncateRows(x: Float32Array, rows: number, width: number, dims: number): Float32Array {
+  if (dims === width) return x;
+  const out = new Float32Array(rows * dims);
+  for (let r = 0; r < rows; r++) out.set(x.subarray(r * width, r * width + dims), r * dims);
+  return out;
 }

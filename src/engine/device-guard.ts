@@ -28,6 +28,12 @@ export interface GuardedRuntime {
   gpu?: { destroy(): void };
 }
 
+/** Frees a runtime's GPU head and its session. */
+export async function releaseRuntime(rt: GuardedRuntime): Promise<void> {
+  rt.gpu?.destroy();
+  await rt.session.release();
+}
+
 export class DeviceGuard<R extends GuardedRuntime> {
   private lost?: string;
   /** how many times the runtime was rebuilt after a device loss */
@@ -62,8 +68,7 @@ export class DeviceGuard<R extends GuardedRuntime> {
 
   /** Frees the GPU head and the session. */
   async release(): Promise<void> {
-    this.runtime.gpu?.destroy();
-    await this.runtime.session.release();
+    await releaseRuntime(this.runtime);
   }
 
   private watch(): void {

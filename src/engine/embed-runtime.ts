@@ -1,8 +1,9 @@
 /**
- * What runs one embedding model on one backend, and one batch through it: the ORT session, then
- * our GPU head (pooling + Matryoshka on ORT's hidden-state buffer, [B, dims] read back) on WebGPU,
- * or the CPU twins of the kernels on wasm. The embedder runs every batch here; the self-check runs
- * its probe text through a WebGPU runtime and a wasm one of the same model.
+ * The embedder's head: what runs one embedding model on one backend, and what reads one batch's
+ * outputs. The ORT session (made and run by session-run.ts), then our GPU head (pooling +
+ * Matryoshka on ORT's hidden-state buffer, [B, dims] read back) on WebGPU, or the CPU twins of the
+ * kernels on wasm. The embedder runs every batch here through the engine core (core.ts); the
+ * self-check runs its probe text through a WebGPU runtime and a wasm one of the same model.
  */
 import { ModelLoadError } from '../errors.ts';
 import { createLatentAttention } from '../gpu/latent-attention.ts';
@@ -10,14 +11,12 @@ import { POOLED_OUTPUT } from '../models/spec.ts';
 import type { LoadedModel, PreparedText } from '../models/types.ts';
 import { latentAttentionParams, type LatentAttentionParams } from '../reference/latent-attention.ts';
 import type { Backend } from '../runtime/backend.ts';
-import { ort } from '../runtime/ort.ts';
 import { createModelSession, type ModelSession } from '../runtime/session.ts';
 import { cpuHead } from './cpu-head.ts';
-import { buildFeeds, checkModelInputs, padBatch } from './feeds.ts';
 import { GpuHead } from './gpu-head.ts';
 import { poolingWeights } from './pooling-weights.ts';
+import { hiddenToF32, onSession, runSession, type BatchContext } from './session-run.ts';
 import { testHooks } from './test-hooks.ts';
-import { halfToFloat } from '../reference/half-to-float.ts';
 
 /**
  * The graph outputs that carry the token states [B, T, H], first found wins: optimum's and
@@ -39,9 +38,7 @@ export interface EmbedRuntime {
 
 /** The session and head for a loaded model (whose bytes and head weights must still be there). */
 export async function buildEmbedRuntime(model: LoadedModel, backend: Backend): Promise<EmbedRuntime> {
-  const session = await createModelSession(model, backend);
-  try {
-    checkModelInputs(session.inputs, model.spec.baseUrl + model.spec.onnxFile);
+  return onSession(await createModelSession(model, backend), model, async (session) => {
     const { spec } = model;
     const wanted = spec.pooling === 'graph' ? [POOLED_OUTPUT] : HIDDEN_OUTPUTS;
     const hiddenOutput = wanted.find((n) => session.outputNames.includes(n));
@@ -67,71 +64,35 @@ export async function buildEmbedRuntime(model: LoadedModel, backend: Backend): P
       return { session, hiddenOutput, gpu: new GpuHead(session.gpuDevice, spec.pooling, latent) };
     }
     return { session, hiddenOutput, ...(la && laConfig ? { cpuLatent: latentAttentionParams(laConfig, la.weights) } : {}) };
-  } catch (e) {
-    await session.release();
-    throw e;
-  }
-}
-
-/** Frees a runtime's GPU head and session. */
-export async function releaseEmbedRuntime(rt: EmbedRuntime): Promise<void> {
-  rt.gpu?.destroy();
-  await rt.session.release();
+  });
 }
 
 /**
  * One batch of prepared texts through a runtime: [B × dims] row-major, in the texts' order.
  * `explain` turns a failure into what the caller reports (a lost device into GpuDeviceLostError).
  */
-export async function runEmbedBatch(
-  rt: EmbedRuntime,
-  model: LoadedModel,
-  texts: PreparedText[],
-  dims: number,
-  o: { signal?: AbortSignal | undefined; explain?: (e: unknown) => unknown } = {},
-): Promise<Float32Array> {
+export async function runEmbedBatch(rt: EmbedRuntime, model: LoadedModel, texts: PreparedText[], dims: number, o: BatchContext = {}): Promise<Float32Array> {
   const explain = o.explain ?? ((e: unknown) => e);
   const { session, hiddenOutput, gpu, cpuLatent } = rt;
-  const { spec, tokenizer } = model;
-  const padded = padBatch({ ids: texts.map((t) => t.ids), padId: tokenizer.padId, side: spec.paddingSide });
-  const feeds = buildFeeds(session.inputs, padded, spec.config);
-  const tensors = Object.fromEntries(Object.entries(feeds).map(([k, f]) => [k, new ort.Tensor(f.type, f.data, f.dims)]));
-  let outputs: Record<string, ort.Tensor>;
-  try {
-    // A graph that pools by itself: only its vectors, so its [B, T, H] token states are not handed
-    // out too (on wasm they would be copied out of ORT's memory for nothing).
-    outputs = await session.run(tensors, o.signal, spec.pooling === 'graph' ? [hiddenOutput] : undefined);
-  } catch (e) {
-    throw explain(e);
-  }
-  try {
+  const { spec } = model;
+  const graphPooled = spec.pooling === 'graph';
+  // A graph that pools by itself: only its vectors, so its [B, T, H] token states are not handed
+  // out too (on wasm they would be copied out of ORT's memory for nothing).
+  const run = { signal: o.signal, explain, fetches: graphPooled ? [hiddenOutput] : undefined };
+  return runSession(session, model, { ids: texts.map((t) => t.ids), side: spec.paddingSide }, run, async (outputs, padded) => {
     const hidden = outputs[hiddenOutput]!;
-    const graphPooled = spec.pooling === 'graph';
     // The graph's own vectors are [B, width]: to the head, B rows of one token each, nothing to pool.
     const [batch, tokens, size] = (graphPooled ? [hidden.dims[0], 1, hidden.dims[1]] : hidden.dims) as [number, number, number];
     if (graphPooled ? hidden.dims.length !== 2 || batch !== padded.batch || size !== spec.dimensions : batch !== padded.batch || tokens !== padded.tokens) {
       throw new Error(`${hiddenOutput} has dims [${hidden.dims}], expected [${padded.batch}, ${graphPooled ? spec.dimensions : `${padded.tokens}, H`}]`);
     }
     const weights = graphPooled ? new Float32Array(0) : poolingWeights(padded, texts.map((t) => t.poolSkip));
-    const run = { batch, tokens, size, weights, dims, normalize: spec.normalize };
+    const shape = { batch, tokens, size, weights, dims, normalize: spec.normalize };
     if (gpu) {
       if (hidden.type !== 'float32' && hidden.type !== 'float16') throw new Error(`${hiddenOutput} is ${hidden.type}; expected float32 or float16`);
-      const rows = await gpu.run({ ...run, hidden: hidden.gpuBuffer as GPUBuffer, hiddenType: hidden.type }).catch((e: unknown) => Promise.reject(explain(e)));
+      const rows = await gpu.run({ ...shape, hidden: hidden.gpuBuffer as GPUBuffer, hiddenType: hidden.type }).catch((e: unknown) => Promise.reject(explain(e)));
       return testHooks()?.corruptWebGpuOutput ? rows.map((x) => -x) : rows;
     }
-    return cpuHead(spec.pooling, { ...run, hidden: await hiddenToF32(hidden) }, cpuLatent);
-  } finally {
-    for (const t of Object.values(outputs)) t.dispose();
-  }
-}
-
-/** An output tensor's values as f32, wherever ORT keeps them (fp16 converted). */
-export async function hiddenToF32(t: ort.Tensor): Promise<Float32Array> {
-  const data = await t.getData();
-  if (data instanceof Float32Array) return data;
-  if (t.type === 'float16') {
-    // ORT hands fp16 as Uint16Array bits, or as a Float16Array where the platform has one.
-    return data instanceof Uint16Array ? Float32Array.from(data, halfToFloat) : Float32Array.from(data as ArrayLike<number>);
-  }
-  throw new Error(`hidden states of type ${t.type} are not supported`);
+    return cpuHead(spec.pooling, { ...shape, hidden: await hiddenToF32(hidden) }, cpuLatent);
+  });
 }

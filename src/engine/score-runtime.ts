@@ -1,8 +1,9 @@
 /**
- * A reranker's model on one device: its ONNX session (the yes/no head pruned where the export
- * allows it, src/models/onnx/lm-head.ts), how its logits read, and the GPU score head; and one batch of
- * (query, document) pairs through it, to one score per pair. The reranker engine runs its batches
- * here and its self-check runs a probe pair through a WebGPU and a wasm runtime of the same model.
+ * The reranker's head: a reranker's model on one device (its ONNX session, the yes/no head pruned
+ * where the export allows it, src/models/onnx/lm-head.ts; how its logits read; the GPU score head), and
+ * what reads one batch's logits, to one score per (query, document) pair. The reranker runs its
+ * batches here through the engine core (core.ts; the ORT step is session-run.ts) and its
+ * self-check runs a probe pair through a WebGPU and a wasm runtime of the same model.
  */
 import { ModelLoadError } from '../errors.ts';
 import { HeadEditUnsupported, pruneLmHead } from '../models/onnx/lm-head.ts';
@@ -10,11 +11,11 @@ import type { PreparedPair, RerankerSpec } from '../models/rerank.ts';
 import type { LoadedModel } from '../models/types.ts';
 import { yesNoScores } from '../reference/yes-no-score.ts';
 import type { Backend } from '../runtime/backend.ts';
-import { ort } from '../runtime/ort.ts';
+import type { ort } from '../runtime/ort.ts';
 import { createModelSession, type ModelSession } from '../runtime/session.ts';
-import { hiddenToF32 } from './embed-runtime.ts';
-import { buildFeeds, checkModelInputs, padBatch, type PaddedBatch } from './feeds.ts';
+import type { PaddedBatch } from './feeds.ts';
 import { GpuScoreHead } from './score-head.ts';
+import { hiddenToF32, onSession, runSession, type BatchContext } from './session-run.ts';
 
 /**
  * How a yes/no reranker's LM head runs: 'auto' edits the graph down to the two rows at the last
@@ -62,39 +63,21 @@ export async function buildScoreRuntime(model: LoadedModel, rs: RerankerSpec, ba
   } else if (mode === 'full-logits' && rs.kind === 'yes-no') {
     headReason = "head: 'full-logits' was asked for";
   }
-  session ??= await createModelSession(model, backend);
-  try {
-    checkModelInputs(session.inputs, url);
+  return onSession(session ?? (await createModelSession(model, backend)), model, (session) => {
     if (!session.outputNames.includes('logits')) {
       throw new ModelLoadError(`the model has no 'logits' output (it has ${session.outputNames.join(', ')}); a reranker scores from its logits`, url);
     }
     return { session, head, ...(headReason ? { headReason } : {}), ...(session.gpuDevice ? { gpu: new GpuScoreHead(session.gpuDevice) } : {}) };
-  } catch (e) {
-    await session.release();
-    throw e;
-  }
-}
-
-export async function releaseScoreRuntime(rt: ScoreRuntime): Promise<void> {
-  rt.gpu?.destroy();
-  await rt.session.release();
+  });
 }
 
 /** One token through the edited graph: it must run and give [1, 1, 2], or the edit is not trusted. */
 async function probePruned(session: ModelSession, model: LoadedModel): Promise<void> {
-  const padded = padBatch({ ids: [[model.tokenizer.padId]], padId: model.tokenizer.padId, side: 'left' });
-  const out = await session.run(tensorsOf(buildFeeds(session.inputs, padded, model.spec.config)));
-  try {
+  await runSession(session, model, { ids: [[model.tokenizer.padId]], side: 'left' }, {}, async (out) => {
     const dims = out['logits']?.dims;
     if (!dims || dims.join() !== '1,1,2') throw new HeadEditUnsupported(`the edited graph gave logits [${dims?.join(', ')}], not [1, 1, 2]`);
     if (out['logits']!.location === 'gpu-buffer') await out['logits']!.getData(); // the GPU really ran it
-  } finally {
-    for (const t of Object.values(out)) t.dispose();
-  }
-}
-
-function tensorsOf(feeds: ReturnType<typeof buildFeeds>): Record<string, ort.Tensor> {
-  return Object.fromEntries(Object.entries(feeds).map(([k, f]) => [k, new ort.Tensor(f.type, f.data, f.dims)]));
+  });
 }
 
 /**
@@ -106,23 +89,11 @@ export async function runScoreBatch(
   model: LoadedModel,
   rs: RerankerSpec,
   pairs: readonly PreparedPair[],
-  { signal, explain = (e) => e }: { signal?: AbortSignal | undefined; explain?: (e: unknown) => unknown } = {},
+  { signal, explain = (e) => e }: BatchContext = {},
 ): Promise<{ scores: Float32Array; outputBytes: number }> {
   const { session, gpu } = rt;
-  const { tokenizer, spec } = model;
-  const padded = padBatch({
-    ids: pairs.map((p) => p.ids),
-    padId: tokenizer.padId,
-    side: rs.paddingSide,
-    ...(pairs[0]?.typeIds ? { typeIds: pairs.map((p) => p.typeIds!) } : {}),
-  });
-  let outputs: Record<string, ort.Tensor>;
-  try {
-    outputs = await session.run(tensorsOf(buildFeeds(session.inputs, padded, spec.config)), signal);
-  } catch (e) {
-    throw explain(e);
-  }
-  try {
+  const rows = { ids: pairs.map((p) => p.ids), side: rs.paddingSide, ...(pairs[0]?.typeIds ? { typeIds: pairs.map((p) => p.typeIds!) } : {}) };
+  return runSession(session, model, rows, { signal, explain }, async (outputs, padded) => {
     const outputBytes = Object.values(outputs).reduce((n, t) => n + tensorBytes(t), 0);
     const logits = outputs['logits']!;
     const read = readShape(rt.head, rs, logits, padded);
@@ -132,9 +103,7 @@ export async function runScoreBatch(
       return { scores, outputBytes };
     }
     return { scores: yesNoScores(await hiddenToF32(logits), read.mask, read), outputBytes };
-  } finally {
-    for (const t of Object.values(outputs)) t.dispose();
-  }
+  });
 }
 
 /** Where the score's logits lie in this output: [B, T, V] (full), [B, 1, 2] or [B, T, 2] (pruned), [B, labels] (classifier). */

@@ -25,8 +25,9 @@ import type { Dtype, LoadedModel } from '../models/types.ts';
 import { cosineSimilarity } from '../reference/cosine.ts';
 import type { Backend } from '../runtime/backend.ts';
 import { preparePairs, type RerankerSpec } from '../models/rerank.ts';
-import { buildEmbedRuntime, releaseEmbedRuntime, runEmbedBatch, type EmbedRuntime } from './embed-runtime.ts';
-import { buildScoreRuntime, releaseScoreRuntime, runScoreBatch, type HeadMode, type ScoreRuntime } from './score-runtime.ts';
+import { releaseRuntime } from './device-guard.ts';
+import { buildEmbedRuntime, runEmbedBatch, type EmbedRuntime } from './embed-runtime.ts';
+import { buildScoreRuntime, runScoreBatch, type HeadMode, type ScoreRuntime } from './score-runtime.ts';
 import type { WarningBody } from './warnings.ts';
 
 /**
@@ -179,10 +180,11 @@ async function crossCheck<R>(
   }
 }
 
-export interface SelfCheckOutcome {
-  /** the runtime to embed with: the WebGPU one, or the wasm one after a fallback */
-  runtime: EmbedRuntime;
-  info: SelfCheckInfo;
+/** What a load's self-check hands the engine: the embedder's (the default types) or the reranker's. */
+export interface SelfCheckOutcome<R = EmbedRuntime, I = SelfCheckInfo> {
+  /** the runtime to run with: the WebGPU one, or the wasm one after a fallback */
+  runtime: R;
+  info: I;
   /** why the device changed, after a fallback */
   deviceReason?: string;
   warning?: WarningBody;
@@ -205,7 +207,7 @@ export async function selfCheckAtLoad(model: LoadedModel, runtime: EmbedRuntime,
     {
       run: (rt, s) => runEmbedBatch(rt, model, probe, dims, { signal: s }),
       buildWasm: () => buildEmbedRuntime(model, 'wasm'),
-      release: releaseEmbedRuntime,
+      release: releaseRuntime,
       distance: (a, b) => {
         const cosine = cosineSimilarity(a, b);
         return { value: cosine, passed: cosine >= SELF_CHECK_THRESHOLD };
@@ -236,12 +238,7 @@ export type RerankSelfCheckInfo =
   | { ran: true; scoreDifference: number; threshold: number; passed: boolean; action: 'none' | 'fallback' | 'warn'; ms: number }
   | { ran: false; reason: string };
 
-export interface RerankSelfCheckOutcome {
-  runtime: ScoreRuntime;
-  info: RerankSelfCheckInfo;
-  deviceReason?: string;
-  warning?: WarningBody;
-}
+export type RerankSelfCheckOutcome = SelfCheckOutcome<ScoreRuntime, RerankSelfCheckInfo>;
 
 /**
  * The reranker's self-check as a load runs it: the probe pair's score through the WebGPU runtime and
@@ -262,7 +259,7 @@ export async function rerankSelfCheckAtLoad(
     {
       run: async (rt, s) => (await runScoreBatch(rt, model, rs, pairs, { signal: s })).scores,
       buildWasm: () => buildScoreRuntime(model, rs, 'wasm', runtime.head === 'pruned' ? 'pruned' : headMode),
-      release: releaseScoreRuntime,
+      release: releaseRuntime,
       distance: (a, b) => {
         const d = Math.abs(a[0]! - b[0]!);
         return { value: d, passed: d <= RERANK_SELF_CHECK_THRESHOLD };

@@ -18,13 +18,11 @@ import { beginEncoding, scratchF32, submit, type Encoding } from '../gpu/encode.
 import { encodeIndexScore, isCpuAdapter, lanesFor, rowWords, type VectorStorage } from '../gpu/index-score.ts';
 import { encodeMatryoshka } from '../gpu/matryoshka.ts';
 import { encodeTopK, TOP_K_MAX } from '../gpu/top-k.ts';
-import { uploadF32 } from '../gpu/transfer.ts';
+import { readBackOnce, storageUsage, uploadF32, type ReadbackPart } from '../gpu/transfer.ts';
 import { NONE, topKBySort } from '../reference/top-k.ts';
 import type { Run, VectorRows } from './rows.ts';
 import { int8Scales, quantize, quantizeQuery, type Candidates, type VectorStore } from './store.ts';
 
-/** (a function: GPUBufferUsage does not exist where there is no WebGPU, and this module loads there too) */
-const storageUsage = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 /** rows quantized per Matryoshka dispatch when appending (bounds the f32 upload buffer) */
 const APPEND_BATCH = 16_384;
 const MIN_CAPACITY = 256;
@@ -220,28 +218,19 @@ export class GpuStore implements VectorStore {
     // Past TOP_K_MAX candidates (rare: a huge topK) the scores come back whole and the CPU picks.
     const whole = Math.min(k, n) > TOP_K_MAX;
     const kk = Math.min(k, n);
-    const bytes = whole ? n * 4 : kk * 8;
-    const staging = this.gpu.createBuffer({ label: 'index readback', size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    let parts: ReadbackPart[];
     if (whole) {
-      enc.encoder.copyBufferToBuffer(scores, 0, staging, 0, n * 4);
+      parts = [{ source: scores, bytes: n * 4 }];
     } else {
       const top = encodeTopK(enc, { keys: scores, n, k: kk });
-      enc.encoder.copyBufferToBuffer(top.keys, 0, staging, 0, kk * 4);
-      enc.encoder.copyBufferToBuffer(top.ids, 0, staging, kk * 4, kk * 4);
+      parts = [{ source: top.keys, bytes: kk * 4 }, { source: top.ids, bytes: kk * 4 }];
     }
-    try {
-      await submit(enc);
-      await staging.mapAsync(GPUMapMode.READ);
-      const data = staging.getMappedRange().slice(0);
-      staging.unmap();
-      if (whole) {
-        const all = topKBySort(new Float32Array(data), kk);
-        return { slots: all.ids, scores: all.keys };
-      }
-      return realEntries(new Float32Array(data, 0, kk), new Uint32Array(data, kk * 4, kk));
-    } finally {
-      staging.destroy();
+    const data = await readBackOnce(enc, parts, 'index readback');
+    if (whole) {
+      const all = topKBySort(new Float32Array(data), kk);
+      return { slots: all.ids, scores: all.keys };
     }
+    return realEntries(new Float32Array(data, 0, kk), new Uint32Array(data, kk * 4, kk));
   }
 
   destroy(): void {

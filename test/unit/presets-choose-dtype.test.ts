@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dtypeOrderFor } from '../../src/engine/embedder.ts';
+import { dtypeOrderFor } from '../../src/engine/core.ts';
 import { ModelFileNotFoundError } from '../../src/errors.ts';
 import { loadModel } from '../../src/models/folder.ts';
 import { chooseDtype, chooseDtypeInOrder, dtypePreference, LARGE_FP32_MB, PRESETS, type DtypeDevice, type ModelPreset, type PresetId } from '../../src/models/presets.ts';
