@@ -10,33 +10,8 @@
  * bytes of the logits output, and the bytes read back to the CPU.
  */
 import { createReranker, type RerankerInfo } from '../../src/index.ts';
+import { gpuBytesNow, gpuBytesPeak, resetGpuPeak, trackGpuBuffers } from '../../test/browser/pages/gpu-buffers.ts';
 import { configureTjs } from './tjs-env.ts';
-
-let current = 0;
-let peak = 0;
-const sizes = new Map<GPUBuffer, number>();
-function trackBuffers(): void {
-  if ((globalThis as { __tracked?: boolean }).__tracked) return;
-  (globalThis as { __tracked?: boolean }).__tracked = true;
-  const create = GPUDevice.prototype.createBuffer;
-  GPUDevice.prototype.createBuffer = function (this: GPUDevice, d: GPUBufferDescriptor) {
-    const b = create.call(this, d);
-    sizes.set(b, d.size);
-    current += d.size;
-    peak = Math.max(peak, current);
-    return b;
-  };
-  const destroy = GPUBuffer.prototype.destroy;
-  GPUBuffer.prototype.destroy = function (this: GPUBuffer) {
-    const s = sizes.get(this);
-    if (s !== undefined) {
-      current -= s;
-      sizes.delete(this);
-    }
-    return destroy.call(this);
-  };
-}
-const resetPeak = () => (peak = current);
 
 export interface BenchRow {
   name: string;
@@ -128,13 +103,13 @@ async function measure(s: LoadedScorer, device: 'webgpu' | 'wasm', query: string
 }
 
 export async function ours(modelUrl: string, device: 'webgpu' | 'wasm', head: 'auto' | 'full-logits', query: string, documents: string[], batchSize: number, runs = 1): Promise<BenchRow> {
-  trackBuffers();
-  const base = current;
-  resetPeak();
+  trackGpuBuffers();
+  const base = gpuBytesNow();
+  resetGpuPeak();
   const s = await loadOurs(modelUrl, device, head, batchSize);
   try {
     const row = await measure(s, device, query, documents, batchSize, runs);
-    return { ...row, readbackBytes: s.readbackBytes(documents), peakGpuBytes: peak - base };
+    return { ...row, readbackBytes: s.readbackBytes(documents), peakGpuBytes: gpuBytesPeak() - base };
   } finally {
     await s.dispose();
   }
@@ -183,13 +158,13 @@ export async function loadTransformersJs(modelsPath: string, model: string, devi
 }
 
 export async function transformersJs(modelsPath: string, model: string, device: 'webgpu' | 'wasm', ortDist: string, query: string, documents: string[], batchSize: number, runs = 1): Promise<BenchRow> {
-  trackBuffers();
-  const base = current;
-  resetPeak();
+  trackGpuBuffers();
+  const base = gpuBytesNow();
+  resetGpuPeak();
   const s = await loadTransformersJs(modelsPath, model, device, ortDist);
   try {
     const row = await measure(s, device, query, documents, batchSize, runs, s.resetReadback);
-    return { ...row, readbackBytes: s.readback() / runs, peakGpuBytes: peak - base };
+    return { ...row, readbackBytes: s.readback() / runs, peakGpuBytes: gpuBytesPeak() - base };
   } finally {
     await s.dispose();
   }

@@ -6,25 +6,8 @@
  *  - main thread: long tasks (> 50 ms, PerformanceObserver) while the worker embeds 1,000 texts.
  */
 import { createEmbedder } from '../../src/index.ts';
-
-const live = new Map<GPUBuffer, number>();
-let tracking = false;
-function trackBuffers(): void {
-  if (tracking) return;
-  tracking = true;
-  const create = GPUDevice.prototype.createBuffer;
-  GPUDevice.prototype.createBuffer = function (this: GPUDevice, d: GPUBufferDescriptor) {
-    const b = create.call(this, d);
-    live.set(b, d.size);
-    return b;
-  };
-  const destroy = GPUBuffer.prototype.destroy;
-  GPUBuffer.prototype.destroy = function (this: GPUBuffer) {
-    live.delete(this);
-    return destroy.call(this);
-  };
-}
-const liveBytes = () => [...live.values()].reduce((a, b) => a + b, 0);
+// served by the test server (repo root), as every bench page: the test pages' buffer tracker serves here too
+import { bufferBytes, gpuBufferMark, liveGpuBuffers, trackGpuBuffers } from '../../test/browser/pages/gpu-buffers.ts';
 
 const WORDS = 'the of and to in a is that for it as was with be by on not he this are or his from at which but have an they you were her she there been one all would their we him when who will more no if out so said what up its about than into them can only other new some could time these two may then do first any my now such like our over man me even most made after also did many before must through back years where much your way well down should because each just those people how too little state good very make world still see own men work long get here between both life being under never day same another know while last might us great old year off come since against go came right used take three'.split(' ');
 
@@ -63,19 +46,19 @@ export async function soak(modelUrl: string, model: string, batches = 1000, perB
   await w.dispose();
 
   // GPU memory over many batches, engine in this page
-  trackBuffers();
-  const before = new Set(live.keys());
+  trackGpuBuffers();
+  const mark = gpuBufferMark();
   const e = await createEmbedder({ model: modelUrl, device: 'webgpu', worker: false });
-  const gpu = [];
+  const gpu: SoakResult['gpu'] = [];
+  const alive = (batches: number) => {
+    const mine = liveGpuBuffers(mark);
+    gpu.push({ batches, liveBuffers: mine.length, liveBytes: bufferBytes(mine) });
+  };
   for (let i = 1; i <= batches; i++) {
     await e.embed(corpus(perBatch, i));
-    if (i === 1 || i % 100 === 0) {
-      const mine = [...live.keys()].filter((b) => !before.has(b));
-      gpu.push({ batches: i, liveBuffers: mine.length, liveBytes: mine.reduce((a, b) => a + live.get(b)!, 0) });
-    }
+    if (i === 1 || i % 100 === 0) alive(i);
   }
   await e.dispose();
-  const left = [...live.keys()].filter((b) => !before.has(b));
-  gpu.push({ batches: -1, liveBuffers: left.length, liveBytes: left.reduce((a, b) => a + live.get(b)!, 0) });
+  alive(-1);
   return { model, readback, gpu, mainThread: { texts: 1000, ms, longTasks: long.length, longestMs: Math.max(0, ...long) } };
 }

@@ -13,6 +13,7 @@ import { DisposedError } from '../errors.ts';
 import { checkOptions } from './option-check.ts';
 import { AT_EMBED_CALL, AT_LOAD, CREATE_EMBEDDER_RULES, EMBED_ONE_CALL_RULES, EMBED_RULES, EMBEDDER_LOAD_KEYS } from './option-rules.ts';
 import { engineLoadOptions, SharedInstances, splitOptions, type LoadOptions } from './options.ts';
+import { withPassageCall } from './passage-call.ts';
 import { callWorker, engineWorker } from './worker.ts';
 
 export interface CreateEmbedderOptions extends LoadOptions {
@@ -115,7 +116,7 @@ export async function createEmbedder(options: CreateEmbedderOptions): Promise<Em
   if (!inWorker) {
     const { createEmbedderEngine } = await import('../engine/embedder.ts');
     const engine = await createEmbedderEngine({ ...engineOptions(options), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
-    return {
+    return withPassageCall({
       info: engine.info,
       embed: async (texts, o = {}) => {
         checkOptions(o, EMBED_RULES, 'embed()', AT_LOAD);
@@ -127,7 +128,7 @@ export async function createEmbedder(options: CreateEmbedderOptions): Promise<Em
       },
       stats: async () => ({ liveGpuBuffers: engine.liveGpuBuffers, lastReadbackBytes: engine.lastReadbackBytes }),
       dispose: () => engine.dispose(),
-    };
+    }, (texts, o) => engine.embedPassages(texts, o));
   }
   const w = engineWorker();
   const { signal: _, ...workerOptions } = engineOptions(options);
@@ -137,15 +138,18 @@ export async function createEmbedder(options: CreateEmbedderOptions): Promise<Em
     { options: workerOptions },
   );
   let disposed = false;
-  return {
+  const alive = () => {
+    if (disposed) throw new DisposedError('this embedder was disposed; create a new one with createEmbedder()');
+  };
+  return withPassageCall({
     info,
     embed: async (texts, o = {}) => {
-      if (disposed) throw new DisposedError('this embedder was disposed; create a new one with createEmbedder()');
+      alive();
       checkOptions(o, EMBED_RULES, 'embed()', AT_LOAD);
       return toEmbeddings(await callWorker((api) => api.embed(id, texts, callOptions(o), o.signal, o.onProgress ? proxy(o.onProgress) : undefined), w, { texts, options: callOptions(o) }));
     },
     countTokens: async (texts, o = {}) => {
-      if (disposed) throw new DisposedError('this embedder was disposed; create a new one with createEmbedder()');
+      alive();
       checkOptions(o, EMBED_RULES, 'countTokens()', AT_LOAD);
       return callWorker((api) => api.countTokens(id, texts, { ...(o.task ? { task: o.task } : {}), ...(o.instruction !== undefined ? { instruction: o.instruction } : {}) }), w);
     },
@@ -155,7 +159,11 @@ export async function createEmbedder(options: CreateEmbedderOptions): Promise<Em
       disposed = true;
       await callWorker((api) => api.disposeEmbedder(id), w).catch(() => undefined);
     },
-  };
+  }, async (texts, o) => {
+    alive();
+    const { signal, onProgress, ...rest } = o;
+    return callWorker((api) => api.embedPassages(id, texts, rest, signal, onProgress ? proxy(onProgress) : undefined), w, { texts, options: rest });
+  });
 }
 
 const shared = new SharedInstances<Embedder>();

@@ -13,6 +13,7 @@ import type { BatchLimits } from './batching.ts';
 import { chooseEngineBackend, EngineCore, openEngine, type EngineInfo, type EngineLoadOptions, type OpenedEngine } from './core.ts';
 import { buildEmbedRuntime, runEmbedBatch, type EmbedRuntime } from './embed-runtime.ts';
 import { selfCheckAtLoad, type SelfCheckInfo } from './self-check.ts';
+import { embedPassages, type EmbeddedPassages, type PassageCallOptions } from './passages.ts';
 import { checkDimensions, checkTexts } from './validate.ts';
 import type { LoadWarning } from './warnings.ts';
 
@@ -72,6 +73,8 @@ export interface EmbedderEngine {
   embed(texts: readonly string[], opts?: EmbedCallOptions): Promise<EmbedBatchResult>;
   /** tokens per text as embed() would see it (prompt and special tokens included, before any cut) */
   countTokens(texts: readonly string[], opts?: Pick<EmbedCallOptions, 'task' | 'instruction'>): number[];
+  /** documents → passages of at most opts.passageTokens tokens and their vectors, each passage tokenized once (passages.ts) */
+  embedPassages(texts: readonly string[], opts: PassageCallOptions): Promise<EmbeddedPassages>;
   dispose(): Promise<void>;
   /** GPU scratch buffers alive now (0 after dispose) */
   readonly liveGpuBuffers: number;
@@ -163,6 +166,24 @@ class Embedder extends EngineCore<EmbedRuntime> implements EmbedderEngine {
     this.checkOpen();
     const opts = { ...(o.task ? { task: o.task } : {}), ...(o.instruction !== undefined ? { instruction: o.instruction } : {}) };
     return prepareTexts(this.model, texts, opts).map((p) => p.fullLength);
+  }
+
+  embedPassages(texts: readonly string[], o: PassageCallOptions): Promise<EmbeddedPassages> {
+    this.checkOpen();
+    return embedPassages(
+      {
+        model: this.model,
+        embed: (passages, dims, onBatch) =>
+          this.runBatches(
+            passages.map((p) => p.ids.length),
+            dims,
+            (rt, batch, ctx) => runEmbedBatch(rt, this.model, batch.map((i) => passages[i]!), dims, ctx),
+            { signal: o.signal, onBatch: (e) => onBatch(e.done) },
+          ),
+      },
+      texts,
+      o,
+    );
   }
 }
 

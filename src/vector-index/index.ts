@@ -13,8 +13,6 @@
  */
 import { checkOptions } from '../client/option-check.ts';
 import { ADD_RULES, CREATE_INDEX_RULES, INDEX_SEARCH_RULES } from '../client/option-rules.ts';
-import type { EmbedProgress } from '../engine/embedder.ts';
-import { percent } from '../models/progress.ts';
 import { checkDimensions } from '../engine/validate.ts';
 import { DisposedError, GpuDeviceLostError, IndexFormatError, WebGPUUnavailableError } from '../errors.ts';
 import type { VectorStorage } from '../reference/index-score.ts';
@@ -23,7 +21,7 @@ import { Mutex } from '../runtime/mutex.ts';
 import { CpuStore } from './cpu-store.ts';
 import { decodeIndex, encodeIndex, type StoredDocument } from './format.ts';
 import type { GpuStore } from './gpu-store.ts';
-import { splitPassages, type PassageRange } from './passages.ts';
+import { embedDocuments, type PassageRange } from './passages.ts';
 import { loadBlob, saveBlob } from './persist.ts';
 import { rescore, unit } from './rescore.ts';
 import { VectorRows } from './rows.ts';
@@ -170,10 +168,7 @@ class Index<M> implements VectorIndex<M> {
     const docs = this.normalizeDocuments(documents);
     o.signal?.throwIfAborted();
     if (docs.length === 0) return [];
-    const count = (texts: string[]) => this.embedder.countTokens(texts, { task: 'document' });
-    const ranges = await splitPassages(docs.map((d) => d.text), count, this.passageTokens);
-    const passages = docs.flatMap((d, i) => ranges[i]!.map((r) => d.text.slice(r.start, r.end)));
-    const vectors = await this.embedPassages(passages, o);
+    const { ranges, vectors } = await embedDocuments(this.embedder, docs.map((d) => d.text), this.passageTokens, this.dimensions, o);
 
     return this.lock.run(async () => {
       this.alive();
@@ -214,31 +209,6 @@ class Index<M> implements VectorIndex<M> {
       seen.add(id);
       return { id, text: doc.text, metadata: doc.metadata };
     });
-  }
-
-  /** Embeds passages in batches (task 'document'), as unit f32 rows. */
-  private async embedPassages(passages: string[], o: AddOptions): Promise<Float32Array> {
-    const d = this.dimensions;
-    const out = new Float32Array(passages.length * d);
-    const batch = o.batchSize ?? 256;
-    if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`batchSize must be a positive integer, got ${batch}`);
-    // the embedder's own per-batch events, counted over all passages; each count reported once
-    let reported = 0;
-    const report = (done: number) => {
-      if (done <= reported) return;
-      reported = done;
-      o.onProgress?.({ status: 'embed', name: this.embedder.info.model, done, total: passages.length, progress: percent(done, passages.length) });
-    };
-    for (let start = 0; start < passages.length; start += batch) {
-      o.signal?.throwIfAborted();
-      const texts = passages.slice(start, start + batch);
-      const onProgress = o.onProgress ? (e: EmbedProgress) => e.status === 'embed' && report(start + e.done) : undefined;
-      const vs = await this.embedder.embed(texts, { task: 'document', dimensions: d, ...(o.signal ? { signal: o.signal } : {}), ...(onProgress ? { onProgress } : {}) });
-      if (vs.length !== texts.length || vs.dimensions !== d) throw new Error(`the embedder returned ${vs.length} vectors of ${vs.dimensions} for ${texts.length} passages of ${d}`);
-      vs.forEach((v, i) => out.set(unit(v), (start + i) * d));
-      report(start + texts.length);
-    }
-    return out;
   }
 
   async search(query: string | Float32Array, o: IndexSearchOptions<M> = {}): Promise<SearchHit<M>[]> {

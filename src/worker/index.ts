@@ -2,6 +2,7 @@
 import { expose, proxy, transfer } from 'comlink';
 import { diagnose } from '../engine/diagnose.ts';
 import { createEmbedderEngine, type EmbedCallOptions, type EmbedderEngine, type EmbedderEngineOptions, type EmbedProgress } from '../engine/embedder.ts';
+import type { PassageCallOptions } from '../engine/passages.ts';
 import { createRerankerEngine, type RerankCallOptions, type RerankerEngine, type RerankerEngineOptions, type RerankProgress } from '../engine/reranker.ts';
 import { DisposedError } from '../errors.ts';
 import { registerTransferHandlers } from './protocol.ts';
@@ -13,6 +14,7 @@ registerTransferHandlers();
 // as an argument of its own too.)
 export type WorkerEmbedderOptions = Omit<EmbedderEngineOptions, 'onProgress' | 'fetchFile' | 'signal'>;
 export type WorkerEmbedOptions = Omit<EmbedCallOptions, 'onProgress' | 'signal'>;
+export type WorkerPassageOptions = Omit<PassageCallOptions, 'onProgress' | 'signal'>;
 
 export type WorkerRerankerOptions = Omit<RerankerEngineOptions, 'onProgress' | 'fetchFile' | 'signal'>;
 export type WorkerRerankOptions = Omit<RerankCallOptions, 'onProgress' | 'signal'>;
@@ -79,6 +81,13 @@ const api = {
   async embed(id: number, texts: string[], opts: WorkerEmbedOptions = {}, signal?: AbortSignal, onProgress?: (e: EmbedProgress) => void) {
     const e = embedder(id);
     const r = await withProgress(onProgress, (p) => e.embed(texts, { ...opts, ...(signal ? { signal } : {}), ...p }));
+    return transfer(r, [r.data.buffer]);
+  },
+
+  /** createIndex()'s add(): documents split into passages and embedded in this one call */
+  async embedPassages(id: number, texts: string[], opts: WorkerPassageOptions, signal?: AbortSignal, onProgress?: PassageCallOptions['onProgress']) {
+    const e = embedder(id);
+    const r = await withProgress(onProgress, (p) => e.embedPassages(texts, { ...opts, ...(signal ? { signal } : {}), ...p }));
     return transfer(r, [r.data.buffer]);
   },
 

@@ -130,6 +130,12 @@ describe('embed() in the worker: concurrency, cancellation, crashes, resources',
   it('reads back only batch × dimensions × 4 bytes, and dispose() leaves no buffer of ours', async () => {
     const stats = await ctx.call<{ liveGpuBuffers: number; lastReadbackBytes: number }>(API, 'readback', 'tiny-e5', 32);
     expect(stats.lastReadbackBytes).toBe(3 * 32 * 4);
+    // counted in the page (the engine there): buffers our code made are alive while it works, none after dispose()
+    const r = await ctx.call<{ during: { ours: number; stats: number }; left: string[]; statsAfter: number }>(API, 'disposeLeavesNoBuffer', 'tiny-e5', 32);
+    expect(r.during.ours).toBeGreaterThan(0);
+    expect(r.during.stats).toBeGreaterThan(0);
+    expect(r.left).toEqual([]);
+    expect(r.statsAfter).toBe(0);
   });
 
   it('dispose() destroys every GPU buffer made for the model, onnxruntime-web\'s included', async () => {

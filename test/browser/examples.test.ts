@@ -32,6 +32,13 @@ async function open(path: string): Promise<Page> {
   return page;
 }
 
+/** A time the page measured (ms): a real number above zero, and no longer than the whole step took as seen from here. */
+function plausibleMs(ms: number, wall: number): void {
+  expect(Number.isFinite(ms)).toBe(true);
+  expect(ms).toBeGreaterThan(0);
+  expect(ms).toBeLessThanOrEqual(wall);
+}
+
 const shot = (page: Page, name: string, fullPage = false) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
 const pageErrors = () => ctx.browser.logs.filter((e) => e.type === 'pageerror' || e.type === 'crash');
 
@@ -67,7 +74,9 @@ describe('examples/semantic-search', () => {
 
     // typed key by key: the results come by themselves (debounced), the passage and the query's words highlighted
     const first = queries[0]!;
+    const t0 = performance.now();
     const run = await search(page, first.query, { typed: true });
+    plausibleMs(run.ms, performance.now() - t0);
     expect(run.hits.length).toBe(10);
     expect(run.hits[0]!.id).toBe(first.expected);
     expect(run.hits[0]!.passage.length).toBeGreaterThan(20);
@@ -86,7 +95,11 @@ describe('examples/semantic-search', () => {
     let top3 = 0;
     const t0 = performance.now();
     for (const q of queries) {
+      const asked = performance.now();
       const run = await search(page, q.query);
+      plausibleMs(run.ms, performance.now() - asked);
+      expect(new Set(run.hits.map((h) => h.id)).size).toBe(run.hits.length); // one hit per document
+      expect(run.hits.map((h) => h.score)).toEqual([...run.hits.map((h) => h.score)].sort((a, b) => b - a));
       const rank = run.hits.findIndex((h) => h.id === q.expected) + 1;
       if (rank === 1) top1++;
       if (rank >= 1 && rank <= 3) top3++;
@@ -213,13 +226,30 @@ describe('examples/rerank-page', () => {
     const misses: string[] = [];
     const t0 = performance.now();
     for (const [i, q] of questions.entries()) {
+      const asked = performance.now();
       const run = await ask(page, q.question);
+      const wall = performance.now() - asked;
       expect(run.marked.map((m) => m.rank)).toEqual([1, 2, 3]);
       expect(run.marked.map((m) => m.paragraph)).toEqual(run.answers.slice(0, 3).map((a) => a.paragraph));
       expect(run.marked[0]!.badge).toBe(`#1 · ${run.answers[0]!.score.toFixed(3)}`);
       expect(run.answers.length).toBe(Math.min(8, paragraphs));
       expect(run.bestInView).toBe(true);
-      for (const t of Object.values(run.timings)) expect(t).toBeGreaterThanOrEqual(0);
+      // the page's timings: the two worker calls took real time, the cosine scan over a few hundred vectors next to none, all within the time the question took here
+      plausibleMs(run.timings.embed, wall);
+      plausibleMs(run.timings.rerank, wall);
+      expect(run.timings.search).toBeGreaterThanOrEqual(0);
+      expect(run.timings.search).toBeLessThan(100);
+      expect(run.timings.embed + run.timings.search + run.timings.rerank).toBeLessThanOrEqual(wall);
+      // the answers: ranks 1…n, best first, scores in [0, 1], cosines in [-1, 1], each a distinct paragraph of the article
+      expect(run.answers.map((a) => a.rank)).toEqual(run.answers.map((_, k) => k + 1));
+      expect(run.answers.map((a) => a.score)).toEqual([...run.answers.map((a) => a.score)].sort((a, b) => b - a));
+      for (const a of run.answers) {
+        expect(a.score).toBeGreaterThanOrEqual(0);
+        expect(a.score).toBeLessThanOrEqual(1);
+        expect(Math.abs(a.similarity)).toBeLessThanOrEqual(1 + 1e-6);
+        expect(Number.isInteger(a.paragraph) && a.paragraph >= 0 && a.paragraph < paragraphs).toBe(true);
+      }
+      expect(new Set(run.answers.map((a) => a.paragraph)).size).toBe(run.answers.length);
       if (i === 0) await shot(page, 'rerank-page');
       if (q.answer < 0) continue;
       const rank = run.marked.findIndex((m) => m.paragraph === q.answer) + 1;

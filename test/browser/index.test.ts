@@ -6,7 +6,8 @@
  *  - embedder on 'wasm': the index runs its CPU path;
  * each query finds its document first (and the field guide's paragraph, by character range), the
  * GPU and CPU paths return the same hits with the same scores, save() / load() through the real
- * IndexedDB round-trip bit for bit, and a removed document is never a hit.
+ * IndexedDB round-trip bit for bit, a removed document is never a hit, and add() is one message to
+ * the worker.
  */
 import { describe, expect, it } from 'vitest';
 import { useBrowser } from './harness/index.ts';
@@ -42,6 +43,8 @@ describe('createIndex in Chromium with glove-sif over the example corpus', () =>
       expect(r.saved).toMatchObject({ equal: true, loadedSize: 37 });
       expect(r.staleAfterRemove).toBe(false);
       expect(r.progress.at(-1)).toEqual({ done: 40, total: 40 });
+      // split and embedded in the worker: one message for the whole add (the long way took a few rounds of counts, then one per batch of 16)
+      expect(r.addMessages).toBe(1);
       const field = r.results.find((q) => q.passage?.startsWith('Deer'))!;
       expect(field.hits[0]!.text).toMatch(/^Deer are most active/);
       console.log(

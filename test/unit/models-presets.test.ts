@@ -1,14 +1,55 @@
 /**
  * The presets table is well-formed: every record can be loaded as it stands (a folder URL, a
- * default dtype it lists, a pooling, limits) and its prompts format as their family's card says.
+ * default dtype it lists, a pooling, limits), and holds its model's facts: its prompts format to
+ * the text its family's card gives, and its pooling, width and limits are the card's (FACTS below,
+ * written from ../shared/MODELS.md and the cards, not from presets.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { DTYPES, onnxFileFor } from '../../src/models/onnx-files.ts';
-import { findPreset, PRESETS } from '../../src/models/presets.ts';
+import { findPreset, PRESETS, type PresetId } from '../../src/models/presets.ts';
 import { promptPrefix } from '../../src/models/prompts.ts';
 import type { Dtype } from '../../src/models/types.ts';
 
 const POOLINGS = ['mean', 'cls', 'last-token', 'latent-attention', 'graph'];
+
+/**
+ * The facts of each model, written here from ../shared/MODELS.md and the models' cards, not read
+ * from presets.ts: what it is fed before a text per task (the default instruction filled in), its
+ * pooling, width, token limit and padding, and for a reranker its kind. A preset added without a
+ * row here fails to type-check.
+ */
+const WEB_SEARCH = 'Given a web search query, retrieve relevant passages that answer the query'; // Qwen3-Embedding's default task (MODELS.md), the E5-instruct card's example
+const E5 = { query: 'query: ', document: 'passage: ' }; // MODELS.md: the prefixes 'query: ' and 'passage: '
+const NONE = { query: '', document: '' };
+interface Facts {
+  prompts: { query: string; document: string };
+  pooling: string;
+  dimensions: number;
+  maxTokens: number;
+  paddingSide: 'left' | 'right';
+  reranker?: 'yes-no' | 'cross-encoder';
+}
+const FACTS: Record<PresetId, Facts> = {
+  // MODELS.md: 'Instruct: {task}\nQuery:{query}' (no space after 'Query:'), documents as they are; last token, left padding; 1024 wide; the card's 32k context
+  'qwen3-embedding-0.6b': { prompts: { query: `Instruct: ${WEB_SEARCH}\nQuery:`, document: '' }, pooling: 'last-token', dimensions: 1024, maxTokens: 32768, paddingSide: 'left' },
+  // MODELS.md: its graph pools (sentence_embedding, 768 wide), prompts 'task: search result | query: ' and 'title: none | text: '; the card's 2048-token context
+  'embeddinggemma-300m': { prompts: { query: 'task: search result | query: ', document: 'title: none | text: ' }, pooling: 'graph', dimensions: 768, maxTokens: 2048, paddingSide: 'right' },
+  // MODELS.md: masked mean; the cards: MiniLM 384, XLM-R base 768 and large 1024 wide, 512 tokens
+  'multilingual-e5-small': { prompts: E5, pooling: 'mean', dimensions: 384, maxTokens: 512, paddingSide: 'right' },
+  'multilingual-e5-base': { prompts: E5, pooling: 'mean', dimensions: 768, maxTokens: 512, paddingSide: 'right' },
+  'multilingual-e5-large': { prompts: E5, pooling: 'mean', dimensions: 1024, maxTokens: 512, paddingSide: 'right' },
+  // MODELS.md: 'Instruct: {task}\nQuery: {q}' for queries (a space after 'Query:'), documents raw
+  'multilingual-e5-large-instruct': { prompts: { query: `Instruct: ${WEB_SEARCH}\nQuery: `, document: '' }, pooling: 'mean', dimensions: 1024, maxTokens: 512, paddingSide: 'right' },
+  // MODELS.md: CLS pooling; the card: the query instruction for retrieval, passages without one; 384 wide, 512 tokens
+  'bge-small-en-v1.5': { prompts: { query: 'Represent this sentence for searching relevant passages: ', document: '' }, pooling: 'cls', dimensions: 384, maxTokens: 512, paddingSide: 'right' },
+  // MODELS.md: mean; sentence-transformers' card: 384 wide, inputs cut at 256 word pieces, no prompts
+  'all-minilm-l6-v2': { prompts: NONE, pooling: 'mean', dimensions: 384, maxTokens: 256, paddingSide: 'right' },
+  // MODELS.md: a causal LM asked "yes" or "no" at the last token (1024 wide, as the embedder); Qwen's example cuts at 8192 tokens
+  'qwen3-reranker-0.6b': { prompts: NONE, pooling: 'last-token', dimensions: 1024, maxTokens: 8192, paddingSide: 'left', reranker: 'yes-no' },
+  // MODELS.md: cross-encoders (sequence classification, one logit); XLM-R base 768 and MiniLM-L6 384 wide, 512 tokens
+  'bge-reranker-base': { prompts: NONE, pooling: 'cls', dimensions: 768, maxTokens: 512, paddingSide: 'right', reranker: 'cross-encoder' },
+  'ms-marco-minilm-l-6-v2': { prompts: NONE, pooling: 'cls', dimensions: 384, maxTokens: 512, paddingSide: 'right', reranker: 'cross-encoder' },
+};
 
 describe.each(Object.entries(PRESETS))('preset %s', (id, p) => {
   it('has a folder URL ending in /, a default dtype among its dtypes, a pooling and limits', () => {
@@ -54,9 +95,25 @@ describe.each(Object.entries(PRESETS))('preset %s', (id, p) => {
   });
 
   it('its prompts format without error, an instruction template always having a default', () => {
-    for (const task of ['query', 'document'] as const) expect(typeof promptPrefix(p, task)).toBe('string');
+    const facts = FACTS[id as PresetId];
+    for (const task of ['query', 'document'] as const) expect(promptPrefix(p, task)).toBe(facts.prompts[task]);
     const templated = Object.values(p.prompts).some((s) => s?.includes('{instruction}'));
     expect(templated).toBe('defaultInstruction' in p && typeof p.defaultInstruction === 'string');
+    // a caller's instruction takes the default's place, taken literally ('$&' is no replacement pattern here)
+    const asked = 'Find recipes with $& in them';
+    for (const task of ['query', 'document'] as const) expect(promptPrefix(p, task, asked)).toBe(facts.prompts[task].split(WEB_SEARCH).join(asked));
+    expect(facts.prompts.query.includes(WEB_SEARCH)).toBe(templated);
+  });
+
+  it("matches its model's facts: pooling, width, token limit, padding, and what kind of reranker it is", () => {
+    const facts = FACTS[id as PresetId];
+    expect({ pooling: p.pooling, dimensions: p.dimensions, maxTokens: p.maxTokens, paddingSide: p.paddingSide, reranker: p.reranker?.kind }).toEqual({
+      pooling: facts.pooling,
+      dimensions: facts.dimensions,
+      maxTokens: facts.maxTokens,
+      paddingSide: facts.paddingSide,
+      reranker: facts.reranker,
+    });
   });
 });
 

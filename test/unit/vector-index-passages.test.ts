@@ -1,10 +1,10 @@
 /**
- * Long documents → passages (src/vector-index/passages.ts): paragraphs, then sentences, then
+ * Long documents → passages (src/engine/passages.ts): paragraphs, then sentences, then
  * words, packed up to a token budget counted by the model's tokenizer (here a stand-in that
  * counts words, plus two special tokens), each passage a trimmed character range of its text.
  */
 import { describe, expect, it } from 'vitest';
-import { paragraphsOf, splitPassages, type CountTokens } from '../../src/vector-index/passages.ts';
+import { paragraphsOf, splitPassages, type CountTokens } from '../../src/engine/passages.ts';
 
 const OVERHEAD = 2; // like [CLS] … [SEP]
 const words = (t: string) => (t.match(/\S+/g) ?? []).length;

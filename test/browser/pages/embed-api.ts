@@ -4,6 +4,7 @@
  */
 import * as lib from '../../../src/index.ts';
 import { fixtureUrl } from './embed.ts';
+import { describeBuffer, gpuBufferMark, liveGpuBuffers, trackGpuBuffers } from './gpu-buffers.ts';
 
 export type { ErrorInfo } from './errors.ts';
 import { errorInfo as info, type ErrorInfo } from './errors.ts';
@@ -130,6 +131,22 @@ export async function readback(name: string, dims: number) {
   const stats = await e.stats();
   await e.dispose();
   return stats;
+}
+
+/**
+ * The engine in this page (worker: false), so its GPU buffers can be counted (gpu-buffers.ts):
+ * those made by our code (src/) while it works and after dispose(), and the engine's own count
+ * read after dispose().
+ */
+export async function disposeLeavesNoBuffer(name: string, dims: number) {
+  trackGpuBuffers();
+  const mark = gpuBufferMark();
+  const ours = () => liveGpuBuffers(mark).filter((b) => b.by === 'webgpu-embed');
+  const e = await lib.createEmbedder({ model: fixtureUrl(name), device: 'webgpu', worker: false });
+  await e.embed(['one', 'two words', 'three small words'], { dimensions: dims });
+  const during = { ours: ours().length, stats: (await e.stats()).liveGpuBuffers };
+  await e.dispose();
+  return { during, left: ours().map(describeBuffer), statsAfter: (await e.stats()).liveGpuBuffers };
 }
 
 /** An fp16 file asked for on an adapter without 'shader-f16' (SwiftShader), and the automatic choice. */

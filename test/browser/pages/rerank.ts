@@ -6,6 +6,7 @@
 import * as lib from '../../../src/index.ts';
 import type { CreateRerankerOptions, RerankOptions } from '../../../src/index.ts';
 import { fixtureUrl } from './embed.ts';
+import { describeBuffer, gpuBufferMark, liveGpuBuffers, trackGpuBuffers } from './gpu-buffers.ts';
 
 export interface RerankCall {
   query: string;
@@ -157,34 +158,16 @@ export async function sharedWorker(embedderModel: string, rerankerModel: string,
   }
 }
 
-const live = new Map<GPUBuffer, string>();
-let tracking = false;
-function track(): void {
-  if (tracking) return;
-  tracking = true;
-  const create = GPUDevice.prototype.createBuffer;
-  GPUDevice.prototype.createBuffer = function (this: GPUDevice, desc: GPUBufferDescriptor) {
-    const b = create.call(this, desc);
-    live.set(b, `${desc.label ?? ''} ${desc.size}`);
-    return b;
-  };
-  const destroy = GPUBuffer.prototype.destroy;
-  GPUBuffer.prototype.destroy = function (this: GPUBuffer) {
-    live.delete(this);
-    return destroy.call(this);
-  };
-}
-
 /** The engine in this page: GPU buffers made for the reranker while it works, and left after dispose(). */
 export async function lifecycle(name: string, head: 'auto' | 'full-logits', query: string, documents: string[]) {
-  track();
-  const before = new Set(live.keys());
+  trackGpuBuffers();
+  const mark = gpuBufferMark();
   const r = await lib.createReranker({ model: fixtureUrl(name), device: 'webgpu', worker: false, head });
   await r.rerank(query, documents);
   await r.rerank(query, documents.slice(0, 1));
-  const during = [...live.keys()].filter((b) => !before.has(b)).length;
+  const during = liveGpuBuffers(mark).length;
   await r.dispose();
-  return { during, left: [...live.entries()].filter(([b]) => !before.has(b)).map(([, l]) => l) };
+  return { during, left: liveGpuBuffers(mark).map(describeBuffer) };
 }
 
 /**

@@ -34,6 +34,8 @@ export interface CorpusRun {
   stats: unknown;
   addMs: number;
   progress: { done: number; total: number }[];
+  /** messages the page posted to the library's worker during add(): one call, split and embedded there */
+  addMessages: number;
   /** bytes of export() before save() and after load() into a fresh index (real IndexedDB) */
   saved: { bytes: number; equal: boolean; loadedSize: number };
   /** after remove(): the removed id among any hit of its own query */
@@ -56,8 +58,18 @@ export async function searchCorpus(device: 'webgpu' | 'wasm', storage: VectorSto
   try {
     const progress: { done: number; total: number }[] = [];
     const docs = documents.map((d) => ({ id: d.id, text: d.text, metadata: { topic: d.topic } }));
+    const post = Worker.prototype.postMessage;
+    let addMessages = 0;
+    Worker.prototype.postMessage = function (this: Worker, ...args: Parameters<Worker['postMessage']>) {
+      addMessages++;
+      return (post as (...a: unknown[]) => void).apply(this, args);
+    } as Worker['postMessage'];
     const t0 = performance.now();
-    await index.add(docs, { batchSize: 16, onProgress: (e) => progress.push({ done: e.done, total: e.total }) });
+    try {
+      await index.add(docs, { batchSize: 16, onProgress: (e) => progress.push({ done: e.done, total: e.total }) });
+    } finally {
+      Worker.prototype.postMessage = post;
+    }
     const addMs = performance.now() - t0;
     await cpuIndex.import(index.export());
 
@@ -91,6 +103,7 @@ export async function searchCorpus(device: 'webgpu' | 'wasm', storage: VectorSto
       stats: index.stats(),
       addMs,
       progress,
+      addMessages,
       saved,
       staleAfterRemove: stale.some((h) => h.id === 'planets'),
       longTasks: long,

@@ -5,62 +5,19 @@
  * --enable-precise-memory-info).
  */
 import * as lib from '../../../src/index.ts';
+import { bufferBytes, liveGpuBuffers, trackGpuBuffers } from '../../browser/pages/gpu-buffers.ts';
 import { fixtureUrl } from './common.ts';
 
-/**
- * Every GPUBuffer created, held weakly (a strong reference here would itself keep buffers that
- * their owner dropped): live = neither destroyed nor garbage-collected (WebGPU frees those too).
- */
-const live = new Set<Entry>();
-const entryOf = new WeakMap<GPUBuffer, Entry>();
-interface Entry {
-  ref: WeakRef<GPUBuffer>;
-  size: number;
-  /** who created it: onnxruntime-web, webgpu-embed, or another */
-  by: string;
-}
-
-function creator(): string {
-  const stack = new Error().stack ?? '';
-  return stack.includes('/onnxruntime-web/') ? 'onnxruntime-web' : stack.includes('/src/') ? 'webgpu-embed' : 'other';
-}
-let tracking = false;
-
-function track(): void {
-  if (tracking) return;
-  tracking = true;
-  const create = GPUDevice.prototype.createBuffer;
-  GPUDevice.prototype.createBuffer = function (this: GPUDevice, desc: GPUBufferDescriptor) {
-    const b = create.call(this, desc);
-    const entry: Entry = { ref: new WeakRef(b), size: desc.size, by: creator() };
-    live.add(entry);
-    entryOf.set(b, entry);
-    return b;
-  };
-  const destroy = GPUBuffer.prototype.destroy;
-  GPUBuffer.prototype.destroy = function (this: GPUBuffer) {
-    const entry = entryOf.get(this);
-    if (entry) live.delete(entry);
-    return destroy.call(this);
-  };
-}
-
+/** Live GPU buffers (neither destroyed nor garbage-collected: WebGPU frees those too), their bytes, and who made them. */
 function liveBuffers(): { count: number; bytes: number; large: Record<string, number>; bytesBy: Record<string, number> } {
-  let count = 0;
-  let bytes = 0;
+  const buffers = liveGpuBuffers();
   const large: Record<string, number> = {};
   const bytesBy: Record<string, number> = {};
-  for (const e of live) {
-    if (!e.ref.deref()) {
-      live.delete(e);
-      continue;
-    }
-    count++;
-    bytes += e.size;
-    bytesBy[e.by] = (bytesBy[e.by] ?? 0) + e.size;
-    if (e.size > 1 << 20) large[e.by] = (large[e.by] ?? 0) + 1;
+  for (const b of buffers) {
+    bytesBy[b.by] = (bytesBy[b.by] ?? 0) + b.size;
+    if (b.size > 1 << 20) large[b.by] = (large[b.by] ?? 0) + 1;
   }
-  return { count, bytes, large, bytesBy };
+  return { count: buffers.length, bytes: bufferBytes(buffers), large, bytesBy };
 }
 
 export interface Sample {
@@ -102,7 +59,8 @@ let before: Sample | undefined;
  * stay too), and is disposed by `finish`.
  */
 export async function embedLoop(calls: number, every: number): Promise<{ samples: Sample[]; ms: number; device: string; before: Sample }> {
-  track();
+  // held weakly: a strong reference here would itself keep buffers that their owner dropped
+  trackGpuBuffers('weak');
   before = await sample(0);
   anchor = await lib.createEmbedder({ model: fixtureUrl('glove-sif'), device: 'webgpu', worker: false });
   const e = anchor;
