@@ -1,6 +1,6 @@
 /**
- * "Vectors identical to the browser's": the CLI (src/cli, run in-process here: onnxruntime-web's
- * wasm backend in Node) embeds texts with the glove-sif and tiny-e5 fixtures, and the same texts
+ * "Vectors identical to the browser's": the CLI (src/cli, run in-process here, on both of its
+ * runtimes: onnxruntime-node, its default where installed, and onnxruntime-web's wasm build) embeds texts with the glove-sif and tiny-e5 fixtures, and the same texts
  * are embedded in Chromium through the public API, on device 'wasm' (what 'auto' picks on this
  * machine, whose only adapter is SwiftShader) and on 'webgpu' (SwiftShader). The CLI's index blob,
  * imported in the page with createIndex().import(), answers the corpus queries as an index built
@@ -50,12 +50,14 @@ describe('the CLI in Node and the library in Chromium give the same vectors', ()
   const input = join(tmp, 'texts.jsonl');
   writeFileSync(input, TEXTS.map((text) => JSON.stringify({ text })).join('\n'));
 
-  for (const [name, task] of [
-    ['glove-sif', 'document'],
-    ['tiny-e5', 'query'],
+  for (const [name, task, runtime] of [
+    ['glove-sif', 'document', 'cpu'],
+    ['tiny-e5', 'query', 'cpu'],
+    ['tiny-e5', 'query', 'wasm'],
   ] as const) {
-    it(`${name}, task ${task}: ${TEXTS.length} texts; max |CLI − page| ≤ 1e-6 on wasm, ≤ 1e-5 on webgpu (SwiftShader)`, async () => {
-      const lines = (await cli(['embed', '-q', '--model', `test/fixtures/models/${name}`, '--task', task, input])).toString('utf8').trim().split('\n');
+    const on = runtime === 'cpu' ? 'onnxruntime-node' : 'wasm';
+    it(`${name}, task ${task}, CLI on ${on}: ${TEXTS.length} texts; max |CLI − page| ≤ 1e-6 on wasm, ≤ 1e-5 on webgpu (SwiftShader)`, async () => {
+      const lines = (await cli(['embed', '-q', '--device', runtime, '--model', `test/fixtures/models/${name}`, '--task', task, input])).toString('utf8').trim().split('\n');
       const mine = lines.map((l) => (JSON.parse(l) as { embedding: number[] }).embedding);
       expect(mine).toHaveLength(TEXTS.length);
       const wasm = await ctx.call<PageVectors>(PAGE, 'embedTexts', name, 'wasm', TEXTS, { task });
@@ -63,7 +65,7 @@ describe('the CLI in Node and the library in Chromium give the same vectors', ()
       expect([wasm.device, webgpu.device]).toEqual(['wasm', 'webgpu']);
       const dWasm = maxDiff(mine, wasm.vectors);
       const dGpu = maxDiff(mine, webgpu.vectors);
-      console.log(`${name} (${task}, ${wasm.dtype}), ${TEXTS.length} texts × ${mine[0]!.length}: max |CLI − page| = ${dWasm.toExponential(2)} on wasm, ${dGpu.toExponential(2)} on webgpu (SwiftShader)`);
+      console.log(`${name} (${task}, ${wasm.dtype}, CLI on ${on}), ${TEXTS.length} texts × ${mine[0]!.length}: max |CLI − page| = ${dWasm.toExponential(2)} on wasm, ${dGpu.toExponential(2)} on webgpu (SwiftShader)`);
       expect(dWasm).toBeLessThanOrEqual(1e-6);
       expect(dGpu).toBeLessThanOrEqual(1e-5);
     });

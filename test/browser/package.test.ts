@@ -5,7 +5,8 @@
  * Proves that the app's bundler picks up our worker and its dependencies, that the kernels are
  * inlined, and that the worker gets WebGPU and computes the reference's answer.
  */
-import { cpSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, preview, type PreviewServer, type ViteDevServer } from 'vite';
@@ -98,6 +99,8 @@ describe('npm pack → the same app bundled by webpack 5 (no configuration but e
       ),
     );
     expect(stats.hasErrors(), stats.toString('errors-only')).toBe(false);
+    // the optional native runtime's import (device 'cpu', Node only) is no dependency webpack tries to resolve
+    expect(stats.toJson({ all: false, warnings: true }).warnings?.map((w) => w.message).filter((m) => /onnxruntime-node|Critical dependency/.test(m))).toEqual([]);
     const assets = readdirSync(out);
     expect(assets.some((f) => f.endsWith('.wasm'))).toBe(true); // onnxruntime-web's binary, emitted by webpack itself
     writeFileSync(join(out, 'index.html'), '<!doctype html><meta charset="utf-8"><pre id="out">running</pre><script src="main.js"></script>');
@@ -113,4 +116,29 @@ describe('npm pack → the same app bundled by webpack 5 (no configuration but e
       await server?.close();
     }
   });
+});
+
+describe('npm pack → the installed bin, `npx webgpu-embed`', () => {
+  const texts = ['bread and butter', 'planets orbit the sun on elliptical paths', 'a'];
+  const embedWith = (device: 'cpu' | 'wasm') => {
+    writeFileSync(join(app, 'texts.txt'), texts.join('\n') + '\n');
+    const r = spawnSync('npx', ['webgpu-embed', 'embed', '--device', device, '--model', 'public/models/tiny-e5', '--task', 'query', 'texts.txt'], { cwd: app, encoding: 'utf8', timeout: 240_000 });
+    expect(r.status, r.stderr).toBe(0);
+    return { stderr: r.stderr, vectors: r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { embedding: number[] }).embedding) };
+  };
+
+  it('without onnxruntime-node (an optional peer: not installed with the package) it runs on wasm and says why; installed, on it, with the same vectors', () => {
+    expect(existsSync(join(app, 'node_modules', 'onnxruntime-node'))).toBe(false);
+    const fallback = embedWith('cpu');
+    expect(fallback.stderr).toMatch(/on onnxruntime-web wasm \(device 'cpu': onnxruntime-node is not installed \(npm i onnxruntime-node\)/);
+    const wasm = embedWith('wasm');
+    expect(fallback.vectors).toEqual(wasm.vectors);
+
+    const version = JSON.parse(readFileSync(join(repo, 'node_modules', 'onnxruntime-node', 'package.json'), 'utf8')).version as string;
+    packed.run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', `onnxruntime-node@${version}`]);
+    const native = embedWith('cpu');
+    expect(native.stderr).toMatch(/on onnxruntime-node\n/);
+    expect(native.vectors).toHaveLength(texts.length);
+    native.vectors.forEach((v, i) => v.forEach((x, d) => expect(Math.abs(x - wasm.vectors[i]![d]!)).toBeLessThan(1e-6)));
+  }, 600_000);
 });
