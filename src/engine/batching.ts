@@ -103,3 +103,18 @@ export function paddingRatio(lengths: readonly number[], batches: readonly numbe
   }
   return real === 0 ? 1 : padded / real;
 }
+
+/**
+ * A batch's padded-token budget capped so what the head binds whole on the GPU (`rowBytes` per
+ * padded token: the embedder's hidden states [B, T, H] f32) fits the device's binding limit (ORT's
+ * device keeps WebGPU's default 128 MiB unless the adapter's larger limit was requested). Without
+ * a GPU device, or a head that binds nothing per token, the limits as they are.
+ *
+ * @example
+ * fitBindingLimit({ maxBatchSize: 32, maxBatchTokens: 65536 }, 4 * 4096, device); // 128 MiB: maxBatchTokens 8192
+ */
+export function fitBindingLimit(limits: BatchLimits, rowBytes: number | undefined, device: Pick<GPUDevice, 'limits'> | undefined): BatchLimits {
+  if (!device || !rowBytes) return limits;
+  const fit = Math.floor(device.limits.maxStorageBufferBindingSize / rowBytes);
+  return { ...limits, maxBatchTokens: Math.max(1, Math.min(limits.maxBatchTokens, fit)) };
+}

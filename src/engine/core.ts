@@ -36,7 +36,7 @@ import { Mutex } from '../runtime/mutex.ts';
 import { nextTask } from '../runtime/next-task.ts';
 import { configureOrt, type OrtSettings } from '../runtime/ort.ts';
 import type { CpuNode } from '../runtime/webgpu-ops.ts';
-import { modelLimits, planBatches, type BatchingInfo, type BatchLimits } from './batching.ts';
+import { fitBindingLimit, modelLimits, planBatches, type BatchingInfo, type BatchLimits } from './batching.ts';
 import { DeviceGuard, forgetWeights, type GuardedRuntime } from './device-guard.ts';
 import { openWeightCache } from './model-cache.ts';
 import { checkSelfCheckOption, type SelfCheckOption, type SelfCheckOutcome } from './self-check.ts';
@@ -104,6 +104,8 @@ export interface EngineHead<R extends HeadRuntime, C> {
   build(model: LoadedModel, backend: Backend, old?: R): Promise<R>;
   /** the load's self-check (self-check.ts), while the model's bytes are still here */
   selfCheck(model: LoadedModel, runtime: R): Promise<SelfCheckOutcome<R, C>>;
+  /** bytes per padded token of what the head's kernels bind whole on the GPU (fitBindingLimit caps a batch's tokens by it) */
+  rowBytes?: number;
 }
 
 /** A model loaded, its runtime built and checked: what an engine is constructed from. */
@@ -181,8 +183,10 @@ export async function openEngine<R extends HeadRuntime, C, H extends EngineHead<
   // While the model's bytes are still here: the WebGPU result against the wasm path's (self-check.ts).
   const checked = await head.selfCheck(model, onDevice);
   for (const w of [cpuNodes, checked.warning]) if (w) opts.onProgress?.({ ...w, name: opts.model });
-  const { limits, batching } = modelLimits(model.spec.graph, opts.limits, head.paddingSide);
   const { runtime } = checked;
+  const modelFit = modelLimits(model.spec.graph, opts.limits, head.paddingSide);
+  const { batching } = modelFit;
+  const limits = fitBindingLimit(modelFit.limits, head.rowBytes, runtime.session.gpuDevice);
   const { spec } = model;
   const info: EngineInfo<C> = {
     model: spec.id,

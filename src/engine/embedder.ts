@@ -89,21 +89,12 @@ export async function createEmbedderEngine(opts: EmbedderEngineOptions): Promise
     paddingSide: model.spec.paddingSide,
     build: buildEmbedRuntime,
     selfCheck: (m, runtime) => selfCheckAtLoad(m, runtime, opts.selfCheck, opts.signal),
+    // the pooling kernels bind a batch's hidden states [B, T, H] f32 whole
+    rowBytes: 4 * Math.max(Number(model.spec.config.hidden_size) || 0, model.spec.dimensions, model.spec.latentAttention?.hiddenDim ?? 0),
   }));
   return new Embedder(opened);
 }
 
-/**
- * A batch's hidden states [B, T, H] f32 are bound whole by the pooling kernels: the padded-token
- * budget is capped so they fit the device's binding limit (ORT's device keeps WebGPU's default
- * 128 MiB unless the adapter's larger limit was requested).
- */
-function fitLimits(limits: BatchLimits, spec: ModelSpec, device: GPUDevice | undefined): BatchLimits {
-  if (!device) return limits;
-  const width = Math.max(Number(spec.config.hidden_size) || 0, spec.dimensions, spec.latentAttention?.hiddenDim ?? 0);
-  const fit = Math.floor(device.limits.maxStorageBufferBindingSize / (width * 4));
-  return { ...limits, maxBatchTokens: Math.max(1, Math.min(limits.maxBatchTokens, fit)) };
-}
 
 /** The embedding head over the engine core: prompts and windows in, [count, dims] vectors out. */
 class Embedder extends EngineCore<EmbedRuntime> implements EmbedderEngine {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { paddingRatio, planBatches } from '../../src/engine/batching.ts';
+import { paddingRatio, planBatches, fitBindingLimit } from '../../src/engine/batching.ts';
 
 function randomLengths(n: number, seed: number): number[] {
   let s = seed;
@@ -67,5 +67,18 @@ describe('length-sorted batching', () => {
     expect(paddingRatio(lengths, planned)).toBeLessThan(1.15);
     expect(fill).toBeGreaterThan(1.3);
     expect(planned.length).toBeLessThan(16); // not one text per batch: the overhead keeps batches together
+  });
+});
+
+describe("fitBindingLimit: a batch's bound bytes within the device's binding limit", () => {
+  const device = (bytes: number) => ({ limits: { maxStorageBufferBindingSize: bytes } as GPUSupportedLimits });
+  it("caps the padded tokens at limit / bytes per token, never raises them, and leaves CPU runs alone", () => {
+    const limits = { maxBatchSize: 32, maxBatchTokens: 65_536 };
+    // NV-Embed's 4096-wide hidden states on WebGPU's default 128 MiB: 8192 tokens per batch at most
+    expect(fitBindingLimit(limits, 4 * 4096, device(128 * 1024 * 1024))).toEqual({ maxBatchSize: 32, maxBatchTokens: 8192 });
+    expect(fitBindingLimit({ maxBatchSize: 8, maxBatchTokens: 2048 }, 4 * 384, device(128 * 1024 * 1024))).toEqual({ maxBatchSize: 8, maxBatchTokens: 2048 });
+    expect(fitBindingLimit(limits, 4 * 384, device(1000))).toEqual({ maxBatchSize: 32, maxBatchTokens: 1 });
+    expect(fitBindingLimit(limits, 4 * 384, undefined)).toBe(limits);
+    expect(fitBindingLimit(limits, undefined, device(1000))).toBe(limits);
   });
 });
