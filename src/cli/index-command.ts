@@ -8,7 +8,9 @@
  */
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createIndex } from '../vector-index/index.ts';
+import { passageCallOf, withPassageCall } from '../client/passage-call.ts';
+import type { Embedder } from '../client/embedder.ts';
+import { createIndex, type IndexEmbedder } from '../vector-index/index.ts';
 import { decodeIndex } from '../vector-index/format.ts';
 import type { IndexArgs } from './args.ts';
 import { loadEmbedder } from './load.ts';
@@ -22,7 +24,7 @@ export async function indexCommand(args: IndexArgs, model: string, texts: InputT
     // the blob records the model; a local folder by its name, not by this machine's path
     const label = model.startsWith('file:') ? basename(fileURLToPath(model)) : embedder.info.model;
     const index = await createIndex({
-      embedder: { info: { ...embedder.info, model: label }, embed: (t, o) => embedder.embed(t, o), countTokens: (t, o) => embedder.countTokens(t, o) },
+      embedder: relabelled(embedder, label),
       device: 'cpu',
       storage: args.storage,
       ...(args.dimensions !== undefined ? { dimensions: args.dimensions } : {}),
@@ -61,4 +63,14 @@ export async function indexCommand(args: IndexArgs, model: string, texts: InputT
   } finally {
     await embedder.dispose();
   }
+}
+
+/**
+ * The embedder under another model name (the blob's label), keeping its one passage call, so the
+ * index splits and embeds each batch of documents in one engine call here as in a page.
+ */
+function relabelled(embedder: Embedder, model: string): IndexEmbedder {
+  const wrapper: IndexEmbedder = { info: { ...embedder.info, model }, embed: (t, o) => embedder.embed(t, o), countTokens: (t, o) => embedder.countTokens(t, o) };
+  const call = passageCallOf(embedder);
+  return call ? withPassageCall(wrapper, call) : wrapper;
 }
