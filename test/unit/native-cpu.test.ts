@@ -7,7 +7,7 @@
  * itself held to PyTorch and onnxruntime-node by the fixture and zoo tests. Without the package,
  * 'cpu' runs on wasm and says why.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createEmbedder, createReranker } from '../../src/index.ts';
 import { chooseBackend } from '../../src/runtime/backend.ts';
 import { importNative } from '../../src/runtime/native-ort.ts';
@@ -65,6 +65,15 @@ describe("device 'cpu' (onnxruntime-node)", () => {
       error: 'onnxruntime-node could not be loaded: libonnxruntime.so.1: cannot open shared object file',
     });
     expect(await importNative(() => Promise.resolve({ default: {} }))).toEqual({ error: 'onnxruntime-node loaded but exports no InferenceSession' });
+    // a page (or its worker) never tries the import: 'cpu' is wasm there
+    let tried = false;
+    vi.stubGlobal('window', {});
+    try {
+      expect(await importNative(() => ((tried = true), Promise.resolve({})))).toEqual({ error: 'onnxruntime-node runs only in Node' });
+    } finally {
+      vi.unstubAllGlobals();
+    }
+    expect(tried).toBe(false);
   });
 
   it('all-MiniLM-L6-v2 (real weights, fp32): the wasm vectors, batched and alone', async () => {
