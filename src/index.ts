@@ -60,8 +60,7 @@ export {
   IndexFormatError,
 } from './errors.ts';
 export type { Diagnosis } from './engine/diagnose.ts';
-export { listCachedModels } from './cache/manage.ts';
-export { clearCache } from './client/clear-cache.ts';
+export { clearCache, listCachedModels, type CacheLocation } from './client/clear-cache.ts';
 export type { CachedModel } from './cache/manage.ts';
 export type { CacheOptions, CacheStats } from './cache/weight-cache.ts';
 export type { AdapterReport } from './runtime/adapter.ts';

@@ -3,7 +3,7 @@
  * last used; clearing one model or all; and least-recently-used eviction under a size cap. Runs on
  * any thread: IndexedDB belongs to the origin, so the main thread sees what the worker stored.
  */
-import { allMetas, allModels, clearStore, deleteModel, storedBytes, weightStore, type FileMeta, type UseStore } from './store.ts';
+import { allMetas, allModels, clearStore, deleteModel, storedBytes, type FileMeta, type UseStore } from './store.ts';
 
 export interface CachedModel {
   /** the model folder URL (a preset's folder for a preset) */
@@ -17,12 +17,13 @@ export interface CachedModel {
 }
 
 /**
- * The models in the weight cache, most recently used first.
+ * The models in a record store, most recently used first (the public listCachedModels(),
+ * src/client/clear-cache.ts, picks the store).
  *
  * @example
- * for (const m of await listCachedModels()) console.log(m.id, `${(m.bytes / 1e6).toFixed(0)} MB`, new Date(m.lastUsed));
+ * for (const m of await listStoredModels(weightStore())) console.log(m.id, `${(m.bytes / 1e6).toFixed(0)} MB`, new Date(m.lastUsed));
  */
-export async function listCachedModels(store: UseStore = weightStore()): Promise<CachedModel[]> {
+export async function listStoredModels(store: UseStore): Promise<CachedModel[]> {
   const [metas, records] = await Promise.all([allMetas(store), allModels(store)]);
   const byModel = new Map<string, CachedModel>();
   for (const m of metas) {

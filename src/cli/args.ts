@@ -73,7 +73,17 @@ export interface IndexArgs extends CommonArgs {
   format: 'wgei' | 'jsonl';
 }
 
-export type CliArgs = EmbedArgs | RerankArgs | IndexArgs;
+export interface CacheArgs {
+  command: 'cache';
+  action: 'list' | 'clear';
+  /** clear: the model whose files go (all when absent) */
+  model?: string;
+  cacheDir: string;
+  hub?: string;
+  quiet: boolean;
+}
+
+export type CliArgs = EmbedArgs | RerankArgs | IndexArgs | CacheArgs;
 
 /** What the command line asks for: help (of a command, or the overview), the version, or a run. */
 export type Parsed = { kind: 'help'; command?: Command } | { kind: 'version' } | { kind: 'run'; args: CliArgs };
@@ -111,6 +121,7 @@ const OPTIONS: Record<Command, Options> = {
   },
   rerank: { ...COMMON, query: { type: 'string' }, instruction: { type: 'string' }, 'top-k': { type: 'string' } },
   index: { ...COMMON, dimensions: { type: 'string' }, storage: { type: 'string' }, 'passage-tokens': { type: 'string' }, format: { type: 'string' } },
+  cache: { 'cache-dir': { type: 'string' }, hub: { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, help: { type: 'boolean', short: 'h' } },
 };
 
 const STORAGE = { f32: 'float32', float32: 'float32', int8: 'int8', binary: 'binary' } as const;
@@ -161,6 +172,22 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
     return n;
   };
 
+  if (command === 'cache') {
+    const [action, model, ...extra] = positionals;
+    if (action !== 'list' && action !== 'clear') fail(`cache needs list or clear, e.g. webgpu-embed cache list${action === undefined ? '' : ` (not '${action}')`}`);
+    if (action === 'list' && model !== undefined) fail('cache list takes no model: it lists them all');
+    if (extra.length) fail(`cache clear takes one model at most, got ${[model, ...extra].join(' ')}`);
+    for (const name of ['hub', 'cache-dir'] as const) if (str(name) === '') fail(`--${name} needs a value`);
+    const args: CacheArgs = {
+      command,
+      action: action as 'list' | 'clear',
+      ...(model !== undefined ? { model } : {}),
+      cacheDir: str('cache-dir') ?? defaultCacheDir(),
+      ...(str('hub') !== undefined ? { hub: str('hub')! } : {}),
+      quiet: !!values.quiet,
+    };
+    return { kind: 'run', args };
+  }
   const preset = str('preset');
   if (preset !== undefined && str('model') !== undefined) fail('give --model or --preset, not both');
   if (preset !== undefined && !Object.hasOwn(PRESETS, preset.toLowerCase())) {

@@ -8,6 +8,7 @@ import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import pkg from '../../package.json' with { type: 'json' };
 import { parseCommandLine, type CliArgs } from './args.ts';
+import { cacheCommand } from './cache-command.ts';
 import { embedCommand } from './embed-command.ts';
 import { indexCommand } from './index-command.ts';
 import { resolveHubArg, resolveModel } from './model-source.ts';
@@ -35,9 +36,13 @@ export async function runCli(argv: readonly string[], io: CliIO, signal?: AbortS
       return 0;
     }
     args = parsed.args;
+    if (args.hub !== undefined) args = { ...args, hub: await resolveHubArg(args.hub, io.cwd) };
+    if (args.command === 'cache') {
+      await cacheCommand(args, io);
+      return 0;
+    }
     if (args.output !== undefined) await checkOutput(args.output, io.cwd);
     const { model } = await resolveModel(args.model, io.cwd);
-    if (args.hub !== undefined) args = { ...args, hub: await resolveHubArg(args.hub, io.cwd) };
     const texts = await readInputs(args.inputs, args.read, io.stdin, io.cwd);
     if (texts.length === 0) throw new InputError(`the inputs hold no texts (${args.inputs.join(', ')})`);
     if (args.command === 'embed') await embedCommand(args, model, texts, io, signal);

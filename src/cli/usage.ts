@@ -4,7 +4,7 @@
  * content is not what its kind needs, the message names the file and line).
  */
 
-export const COMMANDS = ['embed', 'rerank', 'index'] as const;
+export const COMMANDS = ['embed', 'rerank', 'index', 'cache'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /** The command line is wrong: exit 2, with the message and a pointer to --help. */
@@ -69,6 +69,7 @@ Usage:
   webgpu-embed embed  --model <m> [options] <inputs...>       JSONL of {id, text, embedding}, or .npy / .fvecs
   webgpu-embed rerank --model <m> --query <q> [options] <inputs...>  JSONL of {index, id, score, text}, best first
   webgpu-embed index  --model <m> -o site.wgei [options] <inputs...> an index blob for createIndex().import()
+  webgpu-embed cache  list | clear [<model>]                  the disk cache of downloaded model files
 
 Run 'webgpu-embed <command> --help' for a command's options.
 Exit status: 0 done, 1 an error while running (its message says which), 2 a wrong command line.`,
@@ -135,4 +136,21 @@ ${INPUTS}
 
 Example:
   webgpu-embed index --model ./models/multilingual-e5-small --dimensions 256 -o public/site.wgei content/*.md`,
+
+  cache: `Usage: webgpu-embed cache list | clear [<model>] [--cache-dir <dir>] [--hub <url|folder>]
+
+The disk cache of model files the other commands downloaded (--cache-dir, default
+$WEBGPU_EMBED_CACHE/models, else ~/.cache/webgpu-embed/models).
+
+  list                     one line per model folder, most recently used first: its URL, size,
+                           complete files and when a command last used it
+  clear [<model>]          delete one model's files (a folder URL, a hub id, a preset id), or all
+      --cache-dir <dir>    the cache folder
+      --hub <url|folder>   where the hub id's files came from (as given to embed --hub)
+  -q, --quiet              no summary line on stderr
+  -h, --help               this help
+
+Example:
+  webgpu-embed cache list
+  webgpu-embed cache clear Xenova/all-MiniLM-L6-v2`,
 };

@@ -91,6 +91,8 @@ describe('command line: usage errors exit 2 and say what to do', () => {
     [['embed', '--model', GLOVE, '--format', 'csv', 'a.txt'], /--format must be jsonl \| npy \| fvecs/],
     [['embed', '--model', GLOVE, '--no-cache', '--cache-dir', '/tmp/x', 'a.txt'], /give --cache-dir or --no-cache, not both/],
     [['embed', '--model', 'org/model', '--hub', 'no/such/mirror', 'examples/corpus/README.md'], /--hub no\/such\/mirror: no such folder/],
+    [['cache', 'purge'], /cache needs list or clear, e\.g\. webgpu-embed cache list \(not 'purge'\)/],
+    [['cache', 'list', 'some/model'], /cache list takes no model/],
     [['embed', '--model', `${GLOVE}/config.json`, 'examples/corpus/README.md'], /is a file: give the model's folder/],
     [['embed', '--model', GLOVE, 'no-such-input.txt'], /input no-such-input\.txt does not exist/],
     [['embed', '--model', GLOVE, 'package-lock'], /unknown kind of input.*--input-format/],
@@ -493,6 +495,20 @@ describe('hub ids, and the disk cache of their files', () => {
     expect(third.code).toBe(0);
     expect(asked(from)).toBe(1);
     expect(third.stdout).toBe(first.stdout);
+
+    // cache list / clear on the same folder: the model's folder URL, then none; the next run downloads again
+    const folder = `${hub.host}${REPO}/resolve/main/`;
+    const listed = await cli(['cache', 'list', '--cache-dir', cacheDir]);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(new RegExp(`^${folder.replace(/[.]/g, '\\.')}\t[\\d.]+ MB\t\\d+ files\t\\d{4}-`));
+    expect(listed.stderr).toMatch(/^1 models in /);
+    const cleared = await cli(['cache', 'clear', REPO, '--hub', hub.host, '--cache-dir', cacheDir]);
+    expect(cleared.code).toBe(0);
+    expect(cleared.stderr).toMatch(/cleared test-org\/all-minilm: 1 models removed/);
+    expect((await cli(['cache', 'list', '-q', '--cache-dir', cacheDir])).stdout).toBe('');
+    from = hub.requests.length;
+    expect((await run()).stdout).toBe(first.stdout);
+    expect(asked(from)).toBe(1);
 
     // --no-cache: from the hub every time
     from = hub.requests.length;
