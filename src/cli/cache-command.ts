@@ -3,8 +3,8 @@
  * (--cache-dir), through the library's own listCachedModels() / clearCache() on that folder. A
  * model to clear is read as a load reads it (a folder URL, a hub id under --hub, a preset id).
  */
-import { configureHub } from '../io/hub.ts';
 import { clearCache, listCachedModels } from '../client/clear-cache.ts';
+import { resolveSource } from '../models/source.ts';
 import type { CacheArgs } from './args.ts';
 import { formatBytes, Progress, type CliIO } from './output.ts';
 
@@ -17,13 +17,10 @@ export async function cacheCommand(args: CacheArgs, io: CliIO): Promise<void> {
     progress.line(`${models.length} models in ${args.cacheDir} (${formatBytes(models.reduce((n, m) => n + m.bytes, 0))})`);
     return;
   }
-  if (args.hub !== undefined) configureHub({ host: args.hub });
-  try {
-    const before = (await listCachedModels(where)).length;
-    await clearCache(args.model, where);
-    const after = (await listCachedModels(where)).length;
-    progress.line(`${args.model === undefined ? 'cleared' : `cleared ${args.model}:`} ${before - after} models removed from ${args.cacheDir}`);
-  } finally {
-    if (args.hub !== undefined) configureHub(undefined);
-  }
+  // the model's folder as a load under --hub read it (a folder URL stays itself in clearCache)
+  const folder = args.model === undefined ? undefined : resolveSource(args.model, args.hub !== undefined ? { hub: { host: args.hub } } : {}).baseUrl;
+  const before = (await listCachedModels(where)).length;
+  await clearCache(folder, where);
+  const after = (await listCachedModels(where)).length;
+  progress.line(`${args.model === undefined ? 'cleared' : `cleared ${args.model}:`} ${before - after} models removed from ${args.cacheDir}`);
 }

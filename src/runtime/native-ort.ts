@@ -15,7 +15,7 @@ export type NativeOrt = Pick<typeof ort, 'InferenceSession'>;
 
 export const NATIVE_PACKAGE = 'onnxruntime-node';
 
-/** onnxruntime-node's session options: those of onnxruntime-common (external data aside, below). */
+/** onnxruntime-node's session options: those of onnxruntime-common, without onnxruntime-web's `externalData` (below). */
 type SessionOptions = Parameters<typeof ort.InferenceSession.create>[1];
 
 /**
@@ -33,8 +33,7 @@ export async function createNativeSession(
   externalData: readonly { path: string; data: Uint8Array }[],
   options: SessionOptions,
 ): Promise<ort.InferenceSession> {
-  const { externalData: _web, ...rest } = (options ?? {}) as SessionOptions & { externalData?: unknown };
-  if (!externalData.length) return native.InferenceSession.create(onnx, rest);
+  if (!externalData.length) return native.InferenceSession.create(onnx, options);
   // Node's modules through process.getBuiltinModule, as src/io/local-files.ts: a browser bundle imports nothing from Node
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
   if (typeof proc?.getBuiltinModule !== 'function') throw new Error('a model with external data needs Node ≥ 20.16 on the native runtime (process.getBuiltinModule)');
@@ -45,7 +44,7 @@ export async function createNativeSession(
   try {
     await fs.writeFile(path.join(dir, 'model.onnx'), onnx);
     for (const file of externalData) await fs.writeFile(path.join(dir, path.basename(file.path)), file.data);
-    return await native.InferenceSession.create(path.join(dir, 'model.onnx'), rest);
+    return await native.InferenceSession.create(path.join(dir, 'model.onnx'), options);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }

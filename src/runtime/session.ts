@@ -65,9 +65,10 @@ export async function createModelSession(model: LoadedModel, backend: Backend): 
       executionProviders: [backend],
       graphOptimizationLevel: 'all' as const,
       ...(backend === 'webgpu' ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
-      ...(externalData.length ? { externalData } : {}),
     };
-    session = native ? await createNativeSession(native, onnx, externalData, options) : await ort.InferenceSession.create(onnx, options);
+    session = native
+      ? await createNativeSession(native, onnx, externalData, options)
+      : await ort.InferenceSession.create(onnx, { ...options, ...(externalData.length ? { externalData } : {}) });
   } catch (cause) {
     const message = String((cause as Error)?.message ?? cause);
     // A page's Content Security Policy that forbids compiling WebAssembly fails here, before any model byte is read.
