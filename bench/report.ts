@@ -76,10 +76,53 @@ export function renderReport(r: BenchResult, opts: { chart?: string; json?: stri
     }
   }
   const wasm = r.throughput.find((t) => t.device === 'wasm' && t.wasmThreads);
-  const threads = wasm?.wasmThreads ? `wasm threads in the page: webgpu-embed ${String(wasm.wasmThreads['webgpu-embed'])}, transformers.js ${String(wasm.wasmThreads['transformers.js'])} (onnxruntime-web's default, min(4, cores / 2)). ` : '';
+  const threads = wasm?.wasmThreads ? `wasm threads in the page: webgpu-embed ${String(wasm.wasmThreads['webgpu-embed'])} (every core up to 4 in a cross-origin isolated page; onnxruntime-web's plain wasm build), transformers.js ${String(wasm.wasmThreads['transformers.js'])} (onnxruntime-web's default, min(4, cores / 2), unless --threads set both). ` : '';
   if (r.nodeCeiling.length || threads) {
     L.push('');
     L.push(threads + (r.nodeCeiling.length ? `onnxruntime-node: ${r.nodeCeiling[0]!.runtime}, CPU execution provider, ${r.nodeCeiling[0]!.threads} threads, the same ONNX file, webgpu-embed's tokenization and length-sorted batches.` : ''));
+  }
+
+  // every dtype of the zoo's real exports
+  if (r.dtypes?.length) {
+    L.push('');
+    L.push(`Every dtype, on the zoo's exports (test/fixtures/zoo: all-MiniLM-L6-v2 with its real weights; bge-small-en-v1.5's and Qwen3-Embedding's architectures and files with random weights), both libraries on the same file, device and dtype, median of ${r.dtypes[0]!.runs} runs. Goal: ≥ 2× on the mixed corpus, ≥ 1× on equal lengths.`);
+    L.push('');
+    L.push(...head(['model', 'dtype', 'device', 'texts', 'B', 'webgpu-embed texts/s', 'transformers.js texts/s', 'ratio', 'goal met']));
+    for (const t of r.dtypes) {
+      for (const c of t.cases) {
+        const [a, b] = c.results as [(typeof c.results)[0], (typeof c.results)[0]];
+        const goal = c.corpus === 'mixed' ? 2 : 1;
+        L.push(row([t.model, t.dtype, t.device, `${c.texts} ${c.corpus}`, c.batchSize, num(a.textsPerSecond), num(b.textsPerSecond), ratio(c.speedup), c.speedup >= goal ? `yes (≥ ${goal}×)` : `**no** (≥ ${goal}×)`]));
+      }
+    }
+  }
+
+  // how cost grows
+  if (r.curves?.length) {
+    L.push('');
+    L.push(`How cost grows (median of ${r.curves[0]!.result.runs} runs; chart: ${opts.chart ? `[${opts.chart.replace(/\.svg$/, '-curves.svg')}](${opts.chart.replace(/\.svg$/, '-curves.svg')})` : 'the -curves.svg beside the JSON'}):`);
+    L.push('');
+    L.push(...head(['model, device', 'texts', 'tokens per text', 'webgpu-embed texts/s', 'transformers.js texts/s', 'ratio', 'peak JS heap growth ours / theirs', 'GPU bytes at peak ours / theirs']));
+    for (const { axis, result: t } of r.curves) {
+      for (const c of t.cases) {
+        const [a, b] = c.results as [(typeof c.results)[0], (typeof c.results)[0]];
+        L.push(row([`${t.model}, ${t.device}`, c.texts.toLocaleString('en-US'), axis === 'tokens' ? String(c.fixedTokens ?? 64) : 'mixed 8–256', num(a.textsPerSecond), num(b.textsPerSecond), ratio(c.speedup), `${bytes(a.heapDeltaBytes)} / ${bytes(b.heapDeltaBytes)}`, t.device === 'webgpu' ? `${bytes(a.peakGpuBytes)} / ${bytes(b.peakGpuBytes)}` : '–']));
+      }
+    }
+  }
+
+  // where a call's time goes
+  const staged = r.throughput.flatMap((t) => t.cases.filter((c) => c.results[0]?.stages).map((c) => ({ t, c })));
+  if (staged.length) {
+    L.push('');
+    L.push('Where one run\'s time goes (the median run, ms): webgpu-embed by its own stage clock (`stats().lastCall`: tokenize, batch planning, waits, feeds, onnxruntime\'s run, head = pooling + readback, gather; on WebGPU the GPU\'s work shows in head, since run() returns once the work is queued), transformers.js as its ORT session\'s run() and the rest of its pipeline (tokenizer, tensors, pooling, normalization).');
+    L.push('');
+    L.push(...head(['model', 'device', 'texts', 'B', 'ours: total', 'tokenize', 'feeds', 'ORT run', 'head', 'other', 'theirs: total', 'ORT run', 'other']));
+    for (const { t, c } of staged) {
+      const a = c.results[0]!.stages!, b = c.results[1]?.stages;
+      const known = ['tokenizeMs', 'feedsMs', 'runMs', 'headMs'].reduce((s, k) => s + (a[k] ?? 0), 0);
+      L.push(row([`${t.model} ${t.dtype}`, t.device, `${c.texts} ${c.corpus}`, c.batchSize, num(c.results[0]!.medianMs), num(a.tokenizeMs ?? NaN), num(a.feedsMs ?? NaN), num(a.runMs ?? NaN), num(a.headMs ?? NaN), num(c.results[0]!.medianMs - known), num(c.results[1]?.medianMs ?? NaN), num(b?.runMs ?? NaN), num((c.results[1]?.medianMs ?? NaN) - (b?.runMs ?? NaN))]));
+    }
   }
 
   // memory
@@ -113,6 +156,22 @@ export function renderReport(r: BenchResult, opts: { chart?: string; json?: stri
     for (const lib of ['webgpu-embed', 'transformers.js']) {
       const c = get(lib, 'cold'), w = get(lib, 'warm');
       L.push(row([`${lib} (${lib === 'webgpu-embed' ? 'IndexedDB, engine in its worker' : 'Cache API, pipeline in the page'})`, ms(c), ms(w), `${(w / c).toFixed(2)}`]));
+    }
+    // webgpu-embed's own breakdown of a load (info.loadTimings), medians over the reps
+    const parts = (cache: 'cold' | 'warm') => {
+      const d = fe.runs.filter((x) => x.lib === 'webgpu-embed' && x.cache === cache).map((x) => x.detail as { createMs?: number; firstEmbedMs?: number; loadTimings?: Record<string, number> } | undefined);
+      const med = (f: (x: NonNullable<(typeof d)[number]>) => number | undefined) => {
+        const v = d.flatMap((x) => (x && f(x) !== undefined ? [f(x)!] : [])).sort((p, q) => p - q);
+        return v.length ? v[Math.floor(v.length / 2)]! : NaN;
+      };
+      const lt = (k: string) => med((x) => x.loadTimings?.[k]);
+      return { total: get('webgpu-embed', cache), files: lt('filesMs'), tokenizer: lt('tokenizerMs'), graph: lt('graphMs'), session: lt('sessionMs'), selfCheck: lt('selfCheckMs'), engine: lt('totalMs'), create: med((x) => x.createMs), first: med((x) => x.firstEmbedMs) };
+    };
+    const rowsOf = (['cold', 'warm'] as const).map((c) => [c, parts(c)] as const);
+    if (rowsOf.some(([, p]) => Number.isFinite(p.files))) {
+      L.push('');
+      L.push(...head(['webgpu-embed load, by stage (median ms)', 'files (IndexedDB or network, checks)', 'tokenizer', 'ONNX graph read', 'ORT session (wasm start + graph optimization)', 'self-check', 'worker start, messages, the rest', 'first embed() call', 'total', 'total ÷ files']));
+      for (const [c, p] of rowsOf) L.push(row([c, ms(p.files), ms(p.tokenizer), ms(p.graph), ms(p.session), ms(p.selfCheck), ms(p.create - p.engine), ms(p.first), ms(p.total), `${(p.total / p.files).toFixed(2)}×`]));
     }
   }
 

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick | --large] [--runs N] [--only a,b] [--skip a,b]`: webgpu-embed
+ * `npm run bench [-- --quick | --large] [--runs N] [--threads N] [--devices wasm,webgpu] [--models a,b] [--only a,b] [--skip a,b]`: webgpu-embed
  * against transformers.js (@huggingface/transformers, feature-extraction pipeline and
  * AutoModelForCausalLM) in one headless Chromium run, on the same model files, plus native
  * onnxruntime-node on the same CPU and files as the ceiling for the wasm path.
@@ -10,6 +10,13 @@
  *                    tiny-qwen3-embedding, on WebGPU and wasm, a mixed-length corpus (8–256
  *                    tokens) and a fixed-length set, at batch sizes 1, 8, 32 (128 with --large);
  *                    A/B alternating, median of `runs` (≥ 5) after a warm-up
+ *   dtypes           the zoo's real exports (all-MiniLM-L6-v2, bge-small's shape, Qwen3-Embedding's
+ *                    shape) at every dtype (fp32, fp16, q8, q4, q4f16), a mixed and a fixed-length set,
+ *                    on wasm (and WebGPU on a hardware adapter), median of 3
+ *   curves           how cost grows: texts/s and peak JS heap (GPU bytes on WebGPU) for both libraries
+ *                    as the corpus grows (10 → 10,000 mixed texts, B=32) and as the texts grow
+ *                    (16 → 512 tokens, 64 texts, B=16): tiny-qwen3-embedding on wasm (and on a
+ *                    hardware adapter's WebGPU); median of 3; chart <results>-curves.svg
  *   node             onnxruntime-node on the wasm cases (same ONNX, our tokenization and batches)
  *   first-embedding  time to first embedding, cold (localhost network) and warm (each library's cache)
  *   long-tasks       main-thread long tasks while 1,000 texts are embedded
@@ -32,13 +39,15 @@ import { launchBrowser } from '../test/browser/harness/browser.ts';
 import { REPO_ROOT, startServer } from '../test/browser/harness/server.ts';
 import { ensureFixture } from '../test/fixtures/build/index.ts';
 import { FIXTURES } from '../test/fixtures/build/registry.ts';
+import { ensureZoo } from '../test/fixtures/zoo.ts';
 import { renderChart } from './chart.ts';
 import { median, RERANK_QUERY, rerankDocuments, type CorpusKind } from './corpus.ts';
 import { args as jsArgs, callPage, resultsDir, tjsOrt, TJS_ORT_PATH } from './harness.ts';
 import { nodeCeiling } from './node-ceiling.ts';
 import type { CompareOptions, CompareResult, FirstEmbedding, GpuSoak, LongTasks, PageEnvironment, RerankCompare } from './pages/throughput.ts';
 import { publishReport } from './report.ts';
-import { evaluateTargets, type BenchResult, type FirstEmbeddingSummary, type Skipped } from './result.ts';
+import { evaluateTargets, type BenchResult, type CostCurve, type FirstEmbeddingSummary, type Skipped } from './result.ts';
+import { renderCurves } from './curves-chart.ts';
 
 // ---------------------------------------------------------------- options
 
@@ -50,7 +59,12 @@ const value = (name: string) => {
 };
 const mode: BenchResult['mode'] = flag('quick') ? 'quick' : flag('large') ? 'large' : 'default';
 const runs = Math.max(1, Number(value('runs') ?? 5));
-const SECTIONS = ['throughput', 'node', 'first-embedding', 'long-tasks', 'soak', 'rerank'] as const;
+/** --threads N: both libraries' wasm threads (each library's default otherwise: ours every core up to 4 where the page is isolated, theirs ORT's min(4, cores / 2)) */
+const threads = value('threads') ? Number(value('threads')) : undefined;
+/** --devices wasm,webgpu / --models a,b: only these throughput configurations */
+const devicesWanted = value('devices')?.split(',');
+const modelsWanted = value('models')?.split(',');
+const SECTIONS = ['throughput', 'dtypes', 'curves', 'node', 'first-embedding', 'long-tasks', 'soak', 'rerank'] as const;
 type Section = (typeof SECTIONS)[number];
 const only = value('only')?.split(',');
 const skip = value('skip')?.split(',') ?? [];
@@ -161,7 +175,7 @@ try {
   }
 
   if (wanted('throughput')) {
-    for (const c of configs) {
+    for (const c of configs.filter((k) => (!devicesWanted || devicesWanted.includes(k.device)) && (!modelsWanted || modelsWanted.includes(k.model)))) {
       const o: CompareOptions = {
         modelUrl: modelUrl(c.model),
         modelsPath: MODELS_PATH,
@@ -175,11 +189,77 @@ try {
         // grouped by batch size: webgpu-embed keeps one embedder per batch size
         cases: [...c.cases].sort((a, b) => a.batchSize - b.batchSize),
         runs,
+        ...(threads ? { numThreads: threads } : {}),
       };
       const r = await part(`throughput ${c.model} ${c.dtype} ${c.device} (${c.cases.map((k) => `${k.texts}×B${k.batchSize}`).join(', ')})`, () => page<CompareResult>(`m.compare(${jsArgs(o)})`));
       if (r) {
         throughput.push(r);
-        for (const k of r.cases) log(`  ${k.corpus} ${k.texts} B=${k.batchSize}: ${k.results.map((x) => `${x.lib} ${x.textsPerSecond.toFixed(2)} texts/s (pad ${x.paddingRatio.toFixed(2)})`).join(' | ')} → ${k.speedup.toFixed(2)}×`);
+        for (const k of r.cases) {
+          log(`  ${k.corpus} ${k.texts} B=${k.batchSize}: ${k.results.map((x) => `${x.lib} ${x.textsPerSecond.toFixed(2)} texts/s (pad ${x.paddingRatio.toFixed(2)})`).join(' | ')} → ${k.speedup.toFixed(2)}×`);
+          // where the median run's time went, by stage (ms)
+          log(`    stages: ${k.results.map((x) => `${x.lib} ${Object.entries(x.stages ?? {}).map(([s, v]) => `${s.replace(/Ms$/, '')} ${v.toFixed(1)}`).join(', ')}`).join(' | ')}`);
+        }
+      }
+    }
+  }
+
+  const dtypes: CompareResult[] = [];
+  if (wanted('dtypes')) {
+    await ensureZoo();
+    const ZOO_MODELS: { model: string; pooling: string; cases: Case[] }[] = [
+      { model: 'all-minilm-l6-v2', pooling: 'mean', cases: [mixed(32, 8), fixed(16, 8)] },
+      { model: 'bge-small-en-v1.5-shape', pooling: 'cls', cases: [mixed(32, 8), fixed(16, 8)] },
+      { model: 'qwen3-embedding-shape', pooling: 'last_token', cases: [mixed(256, 8), fixed(128, 8)] },
+    ];
+    const devices: ('wasm' | 'webgpu')[] = software || !adapter.available ? ['wasm'] : ['wasm', 'webgpu'];
+    if (software) skipped.push({ what: 'the dtype table on WebGPU', why: 'a software adapter (SwiftShader: minutes per case); a hardware adapter runs it' });
+    for (const z of ZOO_MODELS) {
+      for (const device of devices) {
+        for (const dtype of ['fp32', 'fp16', 'q8', 'q4', 'q4f16'] as const) {
+          if (device === 'webgpu' && (dtype === 'fp16' || dtype === 'q4f16') && !shaderF16) {
+            skipped.push({ what: `${z.model} ${dtype} on WebGPU`, why: "the adapter has no 'shader-f16'" });
+            continue;
+          }
+          const o: CompareOptions = {
+            modelUrl: server.url(`/test/fixtures/zoo/${z.model}/`),
+            modelsPath: '/test/fixtures/zoo/',
+            model: z.model,
+            device,
+            dtype,
+            pooling: z.pooling,
+            tjsOrt: server.url(TJS_ORT_PATH),
+            maxTokens: 512,
+            cases: z.cases,
+            runs: Math.min(runs, 3),
+            ...(threads ? { numThreads: threads } : {}),
+          };
+          const r = await part(`dtype ${z.model} ${dtype} ${device}`, () => page<CompareResult>(`m.compare(${jsArgs(o)})`));
+          if (r) {
+            dtypes.push(r);
+            for (const k of r.cases) log(`  ${k.corpus} ${k.texts} B=${k.batchSize}: ${k.results.map((x) => `${x.lib} ${x.textsPerSecond.toFixed(2)} texts/s`).join(' | ')} → ${k.speedup.toFixed(2)}×`);
+          }
+        }
+      }
+    }
+  }
+
+  const curves: CostCurve[] = [];
+  if (wanted('curves')) {
+    const devices: ('wasm' | 'webgpu')[] = software || !adapter.available ? ['wasm'] : ['wasm', 'webgpu'];
+    if (software) skipped.push({ what: 'the cost curves on WebGPU', why: 'a software adapter (10,000 texts would take hours on SwiftShader); a hardware adapter runs them' });
+    const axes: { axis: CostCurve['axis']; cases: Case[] }[] = [
+      { axis: 'texts', cases: (mode === 'quick' ? [10, 100, 1000] : [10, 100, 1000, 10000]).map((n) => mixed(n, 32)) },
+      { axis: 'tokens', cases: [16, 64, 256, 512].map((t) => fixed(64, 16, t)) },
+    ];
+    for (const device of devices) {
+      for (const { axis, cases } of axes) {
+        const model = 'tiny-qwen3-embedding';
+        const o: CompareOptions = { modelUrl: modelUrl(model), modelsPath: MODELS_PATH, model, device, dtype: 'fp32', pooling: POOLING[model]!, tjsOrt: server.url(TJS_ORT_PATH), maxTokens: 512, cases, runs: Math.min(runs, 3), ...(threads ? { numThreads: threads } : {}) };
+        const r = await part(`cost curve over ${axis === 'texts' ? 'corpus size' : 'text length'}, ${model} ${device}`, () => page<CompareResult>(`m.compare(${jsArgs(o)})`));
+        if (r) {
+          curves.push({ axis, result: r });
+          for (const k of r.cases) log(`  ${k.texts} ${k.corpus}${k.corpus === 'fixed' ? ` ${k.fixedTokens} tok` : ''}: ${k.results.map((x) => `${x.lib} ${x.textsPerSecond.toFixed(1)} texts/s, heap +${(x.heapDeltaBytes / 2 ** 20).toFixed(1)} MiB`).join(' | ')}`);
+        }
       }
     }
   }
@@ -286,6 +366,8 @@ try {
       chromium: version,
     },
     throughput,
+    ...(dtypes.length ? { dtypes } : {}),
+    ...(curves.length ? { curves } : {}),
     nodeCeiling: nodeResults,
     ...(firstEmbedding ? { firstEmbedding } : {}),
     longTasks,
@@ -308,6 +390,7 @@ const machine = slug(`${hostname()}-${cpus()[0]?.model ?? ''}`).slice(0, 48);
 const file = join(resultsDir(), `${started.toISOString().slice(0, 10)}-${machine}${mode === 'default' ? '' : `-${mode}`}.json`);
 writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
 writeFileSync(file.replace(/\.json$/, '.svg'), renderChart(result));
+if (result.curves?.length) writeFileSync(file.replace(/\.json$/, '-curves.svg'), renderCurves(result));
 const where = publishReport(result, file);
 log(`wrote ${file}, its .svg, and the table (${where})`);
 for (const t of result.targets) console.log(`  target ${t.met ? 'met   ' : 'MISSED'} ${t.name}: ${t.measured}`);

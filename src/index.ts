@@ -8,6 +8,8 @@ import type { Diagnosis } from './engine/diagnose.ts';
 export { createEmbedder, embed, releaseSharedEmbedders } from './client/embedder.ts';
 export type { LoadOptions } from './client/options.ts';
 export type { CreateEmbedderOptions, EmbedOptions, Embedder, EmbedderStats, Embeddings } from './client/embedder.ts';
+export type { CallTimings, Stage } from './engine/stage-clock.ts';
+export type { LoadTimings } from './engine/core.ts';
 export type { EmbedderInfo, EmbedProgress } from './engine/embedder.ts';
 export type { RerankSelfCheckInfo, SelfCheckInfo, SelfCheckOption } from './engine/self-check.ts';
 export type { LoadWarning } from './engine/warnings.ts';

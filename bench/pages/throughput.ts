@@ -21,7 +21,8 @@ import { configureTjs, type Tjs } from './tjs-env.ts';
 
 type Lib = 'webgpu-embed' | 'transformers.js';
 type Device = 'webgpu' | 'wasm';
-type Dtype = 'fp32' | 'fp16';
+/** transformers.js' dtype names, which webgpu-embed takes too (each names one file of the folder's onnx/) */
+type Dtype = 'fp32' | 'fp16' | 'q8' | 'q4' | 'q4f16';
 
 // ---------------------------------------------------------------- WebGPU accounting
 
@@ -141,8 +142,8 @@ export async function environment(): Promise<PageEnvironment> {
 
 interface Runner {
   lib: Lib;
-  /** embeds texts in batches of (at most) batchSize */
-  run(texts: string[], batchSize: number): Promise<number[][] | void>;
+  /** embeds texts in batches of (at most) batchSize; returns where the time went, by stage (ms), where the library says */
+  run(texts: string[], batchSize: number): Promise<Stages | void>;
   /** tokens computed and real tokens for these texts at this batch size */
   padding(texts: string[], batchSize: number): Promise<{ computed: number; real: number; batches: number }>;
   dispose(): Promise<void>;
@@ -198,10 +199,13 @@ async function ours(o: CompareOptions): Promise<Runner> {
   const first = await get(o.cases[0]?.batchSize ?? 1);
   return {
     lib: 'webgpu-embed',
-    info: { device: first.info.device, dtype: first.info.dtype, pooling: first.info.pooling, normalize: first.info.normalize, dimensions: first.info.dimensions, maxTokens: first.info.maxTokens },
+    info: { device: first.info.device, dtype: first.info.dtype, pooling: first.info.pooling, normalize: first.info.normalize, dimensions: first.info.dimensions, maxTokens: first.info.maxTokens, ...(first.info.threads !== undefined ? { threads: first.info.threads, threadsReason: first.info.threadsReason } : {}) },
     async run(texts, batchSize) {
       const e = await get(batchSize);
       await e.embed(texts, { onProgress: sampleHeap });
+      // the engine's own stage clock (stats().lastCall, src/engine/stage-clock.ts)
+      const { lastCall } = await e.stats();
+      return lastCall ? (Object.fromEntries(Object.entries(lastCall).filter(([k]) => k.endsWith('Ms'))) as Stages) : undefined;
     },
     async padding(texts, batchSize) {
       const e = await get(batchSize);
@@ -222,16 +226,32 @@ async function transformersJs(tjs: Tjs, o: CompareOptions): Promise<Runner> {
   const extractor = await tjs.pipeline('feature-extraction', o.model, { device: o.device, dtype: o.dtype });
   type Tok = (t: string[], opts: Record<string, unknown>) => { input_ids: { dims: number[] }; attention_mask: { data: ArrayLike<bigint | number> } };
   const tokenizer = (extractor as unknown as { tokenizer: Tok }).tokenizer;
+  // Its ORT session's run(), timed: the part of a call both libraries hand to onnxruntime-web.
+  const session = (extractor as unknown as { model: { sessions: Record<string, { run: (...a: unknown[]) => Promise<unknown> }> } }).model.sessions['model']!;
+  let ortMs = 0;
+  const ortRun = session.run.bind(session);
+  session.run = async (...a: unknown[]) => {
+    const t0 = performance.now();
+    try {
+      return await ortRun(...a);
+    } finally {
+      ortMs += performance.now() - t0;
+    }
+  };
   return {
     lib: 'transformers.js',
     info: { version: tjs.env.version, pooling: o.pooling, normalize: true },
     async run(texts, batchSize) {
       // transformers.js has no batching of its own: an app cuts its texts into calls, in order
+      ortMs = 0;
+      const t0 = performance.now();
       for (let i = 0; i < texts.length; i += batchSize) {
         const out = await extractor(texts.slice(i, i + batchSize), { pooling: o.pooling as 'mean', normalize: true });
         sampleHeap();
         out.dispose?.();
       }
+      const totalMs = performance.now() - t0;
+      return { totalMs, runMs: ortMs, otherMs: totalMs - ortMs };
     },
     async padding(texts, batchSize) {
       let computed = 0, real = 0, batches = 0;
@@ -250,8 +270,13 @@ async function transformersJs(tjs: Tjs, o: CompareOptions): Promise<Runner> {
   };
 }
 
+/** ms by stage in one run: ours from stats().lastCall (tokenizeMs, planMs, waitMs, feedsMs, runMs, headMs, gatherMs, totalMs); transformers.js' ORT run() and the rest */
+export type Stages = Record<string, number>;
+
 export interface LibCase {
   lib: Lib;
+  /** the stages of the median run (see Stages) */
+  stages?: Stages;
   runsMs: number[];
   medianMs: number;
   textsPerSecond: number;
@@ -309,17 +334,16 @@ export async function compare(o: CompareOptions): Promise<CompareResult> {
   const b = await transformersJs(tjs, o);
   const t2 = performance.now();
   const runners = [a, b];
-  // ORT's wasm threads as each library's onnxruntime-web left them (its default: min(4, cores / 2))
-  const ours_ = (await import('onnxruntime-web/webgpu')) as { env: { wasm: { numThreads?: number } } };
-  const wasmThreads = { 'webgpu-embed': ours_.env.wasm.numThreads ?? 'default', 'transformers.js': (tjs.env.backends.onnx.wasm as { numThreads?: number }).numThreads ?? 'default' };
+  // wasm threads as each library left them: ours as its info says, transformers.js' as its onnxruntime-web's env (ORT's default: min(4, cores / 2))
+  const wasmThreads = { 'webgpu-embed': a.info.threads ?? 'n/a (WebGPU)', 'transformers.js': (tjs.env.backends.onnx.wasm as { numThreads?: number }).numThreads ?? 'default' };
   const cases: CaseResult[] = [];
   try {
     for (const c of o.cases) {
       const texts = corpus(c.corpus, c.texts, c.fixedTokens ?? 64);
-      const per = new Map<Lib, { ms: number[]; heapDelta: number; heapPeak: number; readback: number; largest: number; gpuPeak: number }>();
+      const per = new Map<Lib, { ms: number[]; stages: (Stages | void)[]; heapDelta: number; heapPeak: number; readback: number; largest: number; gpuPeak: number }>();
       for (const r of runners) {
         await r.run(texts, c.batchSize); // warm-up: shaders, shapes, allocator
-        per.set(r.lib, { ms: [], heapDelta: 0, heapPeak: 0, readback: 0, largest: 0, gpuPeak: 0 });
+        per.set(r.lib, { ms: [], stages: [], heapDelta: 0, heapPeak: 0, readback: 0, largest: 0, gpuPeak: 0 });
       }
       for (let i = 0; i < o.runs; i++) {
         for (const r of runners) {
@@ -328,9 +352,10 @@ export async function compare(o: CompareOptions): Promise<CompareResult> {
           acc.maps = [];
           acc.peak = acc.live;
           const s = performance.now();
-          const { heapDelta, heapPeak } = await withHeap(() => r.run(texts, c.batchSize));
+          const { value: stages, heapDelta, heapPeak } = await withHeap(() => r.run(texts, c.batchSize));
           const p = per.get(r.lib)!;
           p.ms.push(performance.now() - s);
+          p.stages.push(stages);
           p.heapDelta = Math.max(p.heapDelta, heapDelta);
           p.heapPeak = Math.max(p.heapPeak, heapPeak);
           p.readback = acc.readback;
@@ -343,8 +368,11 @@ export async function compare(o: CompareOptions): Promise<CompareResult> {
         const p = per.get(r.lib)!;
         const pad = await r.padding(texts, c.batchSize);
         const m = median(p.ms);
+        const medianRun = p.ms.indexOf(m) >= 0 ? p.ms.indexOf(m) : p.ms.map((x) => Math.abs(x - m)).indexOf(Math.min(...p.ms.map((x) => Math.abs(x - m))));
+        const stages = p.stages[medianRun];
         results.push({
           lib: r.lib,
+          ...(stages ? { stages } : {}),
           runsMs: p.ms,
           medianMs: m,
           textsPerSecond: (texts.length / m) * 1000,
@@ -504,10 +532,12 @@ export async function firstEmbedding(lib: Lib, cache: 'cold' | 'warm', o: { mode
   if (lib === 'webgpu-embed') {
     const t0 = performance.now();
     const e = await createEmbedder({ model: o.modelUrl, device: o.device, dtype: o.dtype });
+    const t1 = performance.now();
     await e.embed(text);
     const ms = performance.now() - t0;
     await e.dispose();
-    return { lib, ms, cache, detail: e.info.cache };
+    // the engine's own breakdown (info.loadTimings); the worker's start and messages are the rest of createMs
+    return { lib, ms, cache, detail: { cache: e.info.cache, createMs: t1 - t0, firstEmbedMs: ms - (t1 - t0), loadTimings: e.info.loadTimings } };
   }
   const t0 = performance.now();
   const tjs = await import('@huggingface/transformers');

@@ -6,6 +6,7 @@
 import { proxy } from 'comlink';
 import type { EmbedBatchResult, EmbedCallOptions, EmbedderEngineOptions, EmbedderInfo, EmbedProgress } from '../engine/embedder.ts';
 import type { SelfCheckOption } from '../engine/self-check.ts';
+import type { CallTimings } from '../engine/stage-clock.ts';
 import type { ModelOverrides } from '../models/spec.ts';
 import type { Task } from '../models/types.ts';
 import { askPersistence } from '../cache/quota.ts';
@@ -67,6 +68,14 @@ export interface EmbedderStats {
   liveGpuBuffers: number;
   /** bytes read back from the GPU by the last batch: batch × dimensions × 4 */
   lastReadbackBytes: number;
+  /**
+   * where the engine's time went in the last embed() call, in ms by stage: tokenize, plan (batch
+   * planning), wait (the lock, and yields between batches), feeds (padding, input tensors), run
+   * (onnxruntime's run; on WebGPU it returns once the work is queued), head (pooling, Matryoshka,
+   * readback: the GPU's time on WebGPU), gather (rows put back in input order); totalMs is the
+   * call in the engine, and a worker's message hop is what the caller's own clock adds to it
+   */
+  lastCall?: CallTimings;
 }
 
 export interface Embedder {
@@ -126,7 +135,7 @@ export async function createEmbedder(options: CreateEmbedderOptions): Promise<Em
         checkOptions(o, EMBED_RULES, 'countTokens()', AT_LOAD);
         return engine.countTokens(texts, o);
       },
-      stats: async () => ({ liveGpuBuffers: engine.liveGpuBuffers, lastReadbackBytes: engine.lastReadbackBytes }),
+      stats: async () => ({ liveGpuBuffers: engine.liveGpuBuffers, lastReadbackBytes: engine.lastReadbackBytes, ...(engine.lastCall ? { lastCall: engine.lastCall } : {}) }),
       dispose: () => engine.dispose(),
     }, (texts, o) => engine.embedPassages(texts, o));
   }

@@ -34,13 +34,15 @@ import type { AdapterReport } from '../runtime/adapter.ts';
 import { chooseBackend, type Backend, type BackendChoice, type DeviceRequest } from '../runtime/backend.ts';
 import { Mutex } from '../runtime/mutex.ts';
 import { nextTask } from '../runtime/next-task.ts';
-import { configureOrt, type OrtSettings } from '../runtime/ort.ts';
+import { configureOrt, runtimeFor, threadsFor, type OrtSettings } from '../runtime/ort.ts';
+import { warmStart } from '../runtime/warm-start.ts';
 import type { CpuNode } from '../runtime/webgpu-ops.ts';
 import { fitBindingLimit, modelLimits, planBatches, type BatchingInfo, type BatchLimits } from './batching.ts';
 import { DeviceGuard, forgetWeights, type GuardedRuntime } from './device-guard.ts';
 import { openWeightCache } from './model-cache.ts';
 import { checkSelfCheckOption, type SelfCheckOption, type SelfCheckOutcome } from './self-check.ts';
 import type { BatchContext } from './session-run.ts';
+import { StageClock, type CallTimings } from './stage-clock.ts';
 import { cpuNodesWarning, type LoadWarning } from './warnings.ts';
 
 /** The load options both engines take (EmbedderEngineOptions and RerankerEngineOptions add their own). */
@@ -69,6 +71,16 @@ export interface EngineLoadOptions {
   selfCheck?: SelfCheckOption;
 }
 
+/** Where a load's time went (`info.loadTimings`), in ms. */
+export interface LoadTimings {
+  filesMs: number;
+  tokenizerMs: number;
+  graphMs: number;
+  sessionMs: number;
+  selfCheckMs: number;
+  totalMs: number;
+}
+
 /** What every engine's `info` says (EmbedderInfo and RerankerInfo add their head's facts). */
 export interface EngineInfo<C> {
   model: string;
@@ -87,6 +99,17 @@ export interface EngineInfo<C> {
   batching: BatchingInfo;
   /** on WebGPU: the nodes ORT runs on the CPU for want of a WebGPU kernel (empty when none) */
   cpuNodes?: CpuNode[];
+  /**
+   * where the load's time went, in ms: reading the files (from the weight cache or the network,
+   * checks included), building the tokenizer, reading the ONNX graph, creating onnxruntime's
+   * session (its wasm starting, on the first load in a worker, and its graph optimizations), the
+   * self-check; totalMs is the load in the engine once its device is chosen (a worker's start is what the caller's clock adds)
+   */
+  loadTimings: LoadTimings;
+  /** on wasm: the threads onnxruntime-web runs on (0: its own default, in Node) */
+  threads?: number;
+  /** on wasm: why that many (a page that is not cross-origin isolated gets one, and the headers to add) */
+  threadsReason?: string;
 }
 
 /** A head's runtime as the core sees it: the session and, on WebGPU, the GPU head with its scratch pool. */
@@ -159,6 +182,7 @@ export async function openEngine<R extends HeadRuntime, C, H extends EngineHead<
   overrides: ModelOverrides | undefined,
   headFor: (model: LoadedModel) => H,
 ): Promise<OpenedEngine<R, C, H>> {
+  const started = performance.now();
   // The same weight cache for both engines (src/cache): a warm load makes no request.
   const cache = opts.fetchFile ? undefined : openWeightCache(opts);
   const fetchFile = opts.fetchFile ?? cache?.fetchFile;
@@ -175,13 +199,27 @@ export async function openEngine<R extends HeadRuntime, C, H extends EngineHead<
     });
     return cache ? cache.guard(loading) : loading;
   };
-  const model = await reload(opts.signal);
+  const t0 = performance.now();
+  // onnxruntime's wasm starts while the files are read (warm-start.ts)
+  const warm = warmStart(choice.backend);
+  let model: LoadedModel;
+  try {
+    model = await reload(opts.signal);
+  } catch (e) {
+    await warm.release();
+    throw e;
+  }
+  const t1 = performance.now();
   const cacheStats = cache?.stats();
   const head = headFor(model);
-  const onDevice = await head.build(model, choice.backend);
+  const onDevice = await head.build(model, choice.backend).finally(() => warm.release());
+  const t2 = performance.now();
   const cpuNodes = cpuNodesWarning(onDevice.session.cpuNodes);
   // While the model's bytes are still here: the WebGPU result against the wasm path's (self-check.ts).
   const checked = await head.selfCheck(model, onDevice);
+  const t3 = performance.now();
+  const { tokenizer: tokenizerMs = 0, graph: graphMs = 0 } = model.loadMs ?? {};
+  const loadTimings: LoadTimings = { filesMs: t1 - t0 - tokenizerMs - graphMs, tokenizerMs, graphMs, sessionMs: t2 - t1, selfCheckMs: t3 - t2, totalMs: t3 - started };
   for (const w of [cpuNodes, checked.warning]) if (w) opts.onProgress?.({ ...w, name: opts.model });
   const { runtime } = checked;
   const modelFit = modelLimits(model.spec.graph, opts.limits, head.paddingSide);
@@ -197,11 +235,21 @@ export async function openEngine<R extends HeadRuntime, C, H extends EngineHead<
     dtypeReason: spec.dtypeReason,
     selfCheck: checked.info,
     batching,
+    loadTimings,
     ...(cacheStats ? { cache: cacheStats } : {}),
     ...(runtime.session.cpuNodes ? { cpuNodes: runtime.session.cpuNodes } : {}),
+    ...(runtime.session.backend === 'wasm' ? await wasmThreads(opts.ort) : {}),
   };
   opts.onProgress?.({ status: 'ready', name: opts.model, model: opts.model, task: head.task });
   return { model, runtime, head, limits, info, reload };
+}
+
+/** The wasm build's threads as it started (ORT lowers what it cannot start to 1), and why. */
+async function wasmThreads(settings: OrtSettings = {}): Promise<{ threads: number; threadsReason: string }> {
+  const asked = threadsFor(settings);
+  const started = (await runtimeFor('wasm')).env.wasm.numThreads ?? asked.threads;
+  const reason = asked.threads && started !== asked.threads ? `${asked.reason}; onnxruntime-web started ${started}` : asked.reason;
+  return { threads: started, threadsReason: reason };
 }
 
 /** What a head's batch progress event says besides its status ('embed', 'rerank'). */
@@ -255,6 +303,9 @@ export class EngineCore<R extends HeadRuntime> {
     return this.runtime.gpu?.lastReadbackBytes ?? 0;
   }
 
+  /** where the last call's time went, by stage (stage-clock.ts); undefined before the first call */
+  lastCall?: CallTimings;
+
   /** A call after dispose() is a DisposedError. */
   protected checkOpen(): void {
     if (this.disposed) throw new DisposedError(this.disposedMessage);
@@ -269,20 +320,24 @@ export class EngineCore<R extends HeadRuntime> {
     lengths: readonly number[],
     width: number,
     run: (rt: R, batch: number[], ctx: BatchContext) => Promise<Float32Array>,
-    o: { limits?: BatchLimits; signal?: AbortSignal | undefined; onBatch?: (e: BatchDone) => void } = {},
+    o: { limits?: BatchLimits; signal?: AbortSignal | undefined; onBatch?: (e: BatchDone) => void; clock?: StageClock } = {},
   ): Promise<Float32Array> {
     const { signal } = o;
+    const clock = o.clock ?? new StageClock();
     const rows = new Float32Array(lengths.length * width);
     let done = 0;
-    for (const batch of planBatches(lengths, o.limits ?? this.limits)) {
+    for (const batch of clock.time('plan', () => planBatches(lengths, o.limits ?? this.limits))) {
       // The running call stops at the next batch boundary; queued calls leave the queue at once.
-      if (signal && done > 0) await nextTask();
+      if (signal && done > 0) await clock.time('wait', nextTask);
+      const asked = performance.now();
       const out = await this.lock.run(async () => {
+        clock.add('wait', performance.now() - asked);
         signal?.throwIfAborted();
         const runtime = await this.guard.ready(signal);
-        return run(runtime, batch, { signal, explain: (e) => this.guard.explain(e) });
+        return run(runtime, batch, { signal, explain: (e) => this.guard.explain(e), clock });
       }, signal);
-      batch.forEach((item, r) => rows.set(out.subarray(r * width, (r + 1) * width), item * width));
+      clock.time('gather', () => batch.forEach((item, r) => rows.set(out.subarray(r * width, (r + 1) * width), item * width)));
+      clock.batch();
       done += batch.length;
       o.onBatch?.({ name: this.model.spec.id, done, total: lengths.length, progress: percent(done, lengths.length) });
     }

@@ -78,7 +78,7 @@ export async function runEmbedBatch(rt: EmbedRuntime, model: LoadedModel, texts:
   const graphPooled = spec.pooling === 'graph';
   // A graph that pools by itself: only its vectors, so its [B, T, H] token states are not handed
   // out too (on wasm they would be copied out of ORT's memory for nothing).
-  const run = { signal: o.signal, explain, fetches: graphPooled ? [hiddenOutput] : undefined };
+  const run = { signal: o.signal, explain, clock: o.clock, fetches: graphPooled ? [hiddenOutput] : undefined };
   return runSession(session, model, { ids: texts.map((t) => t.ids), side: spec.paddingSide }, run, async (outputs, padded) => {
     const hidden = outputs[hiddenOutput]!;
     // The graph's own vectors are [B, width]: to the head, B rows of one token each, nothing to pool.

@@ -13,6 +13,7 @@ import type { BatchLimits } from './batching.ts';
 import { chooseEngineBackend, EngineCore, openEngine, type EngineInfo, type EngineLoadOptions, type OpenedEngine } from './core.ts';
 import { buildEmbedRuntime, runEmbedBatch, type EmbedRuntime } from './embed-runtime.ts';
 import { selfCheckAtLoad, type SelfCheckInfo } from './self-check.ts';
+import { StageClock, type CallTimings } from './stage-clock.ts';
 import { embedPassages, type EmbeddedPassages, type PassageCallOptions } from './passages.ts';
 import { checkDimensions, checkTexts } from './validate.ts';
 import type { LoadWarning } from './warnings.ts';
@@ -80,6 +81,8 @@ export interface EmbedderEngine {
   readonly liveGpuBuffers: number;
   /** bytes read back from the GPU by the last batch */
   readonly lastReadbackBytes: number;
+  /** where the last embed() call's time went, by stage (stage-clock.ts) */
+  readonly lastCall?: CallTimings | undefined;
 }
 
 export async function createEmbedderEngine(opts: EmbedderEngineOptions): Promise<EmbedderEngine> {
@@ -128,8 +131,9 @@ class Embedder extends EngineCore<EmbedRuntime> implements EmbedderEngine {
     if (texts.length === 0) return { data: new Float32Array(0), dimensions: dims, count: 0, truncated: [], tokens: [] };
 
     // Each text becomes one item, or several overlapping windows when chunking.
+    const clock = new StageClock();
     const items: { owner: number; prep: PreparedText }[] = [];
-    const prepared = prepareTexts(this.model, texts, { ...(o.task ? { task: o.task } : {}), ...(o.instruction !== undefined ? { instruction: o.instruction } : {}) });
+    const prepared = clock.time('tokenize', () => prepareTexts(this.model, texts, { ...(o.task ? { task: o.task } : {}), ...(o.instruction !== undefined ? { instruction: o.instruction } : {}) }));
     prepared.forEach((prep, i) => {
       if (o.longText === 'chunk' && prep.truncated) {
         for (const w of chunkText(this.model, texts[i]!, { task: o.task, instruction: o.instruction, overlap: o.chunkOverlap ?? 32 })) items.push({ owner: i, prep: w });
@@ -140,10 +144,11 @@ class Embedder extends EngineCore<EmbedRuntime> implements EmbedderEngine {
       items.map((it) => it.prep.ids.length),
       dims,
       (rt, batch, ctx) => runEmbedBatch(rt, this.model, batch.map((i) => items[i]!.prep), dims, ctx),
-      { signal: o.signal, onBatch: (e) => o.onProgress?.({ status: 'embed', ...e }) },
+      { signal: o.signal, onBatch: (e) => o.onProgress?.({ status: 'embed', ...e }), clock },
     );
 
     const data = items.length === texts.length ? rows : averageWindows(rows, items, texts.length, dims, spec.normalize);
+    this.lastCall = clock.done();
     return {
       data,
       dimensions: dims,

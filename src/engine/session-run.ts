@@ -10,14 +10,17 @@
  */
 import type { LoadedModel } from '../models/types.ts';
 import { halfToFloat } from '../reference/half-to-float.ts';
-import { ort } from '../runtime/ort.ts';
+import type { ort } from '../runtime/ort.ts';
 import type { ModelSession } from '../runtime/session.ts';
+import type { StageClock } from './stage-clock.ts';
 import { buildFeeds, checkModelInputs, padBatch, type BatchTokens, type PaddedBatch } from './feeds.ts';
 
 /** How a batch runs: its signal, and `explain`, which turns a failure into what the caller reports (a lost device into GpuDeviceLostError). */
 export interface BatchContext {
   signal?: AbortSignal | undefined;
   explain?: (e: unknown) => unknown;
+  /** the call's stage clock: feeds, ORT's run and the head's read are timed into it */
+  clock?: StageClock | undefined;
 }
 
 /** A head made on a new session: the model's inputs checked first; the session released when anything fails. */
@@ -43,17 +46,19 @@ export async function runSession<T>(
   o: BatchContext & { fetches?: readonly string[] | undefined },
   read: (outputs: Record<string, ort.Tensor>, padded: PaddedBatch) => T | Promise<T>,
 ): Promise<T> {
-  const padded = padBatch({ ...rows, padId: model.tokenizer.padId });
-  const feeds = buildFeeds(session.inputs, padded, model.spec.config);
-  const tensors = Object.fromEntries(Object.entries(feeds).map(([k, f]) => [k, new ort.Tensor(f.type, f.data, f.dims)]));
+  const time = <R>(stage: 'feeds' | 'run' | 'head', fn: () => R): R => (o.clock ? o.clock.time(stage, fn) : fn());
+  const { padded, feeds } = time('feeds', () => {
+    const padded = padBatch({ ...rows, padId: model.tokenizer.padId });
+    return { padded, feeds: buildFeeds(session.inputs, padded, model.spec.config) };
+  });
   let outputs: Record<string, ort.Tensor>;
   try {
-    outputs = await session.run(tensors, o.signal, o.fetches);
+    outputs = await time('run', () => session.run(feeds, o.signal, o.fetches));
   } catch (e) {
     throw o.explain ? o.explain(e) : e;
   }
   try {
-    return await read(outputs, padded);
+    return await time('head', () => read(outputs, padded));
   } finally {
     for (const t of Object.values(outputs)) t.dispose();
   }

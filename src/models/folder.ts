@@ -107,7 +107,9 @@ export async function loadModel(idOrUrl: string, options: LoadModelOptions = {})
       fileUrl(baseUrl, 'config.json'),
     );
   }
+  const t0 = performance.now();
   const tokenizer = buildTokenizer(baseUrl, tokenizerJson, tokenizerConfig, config, preset);
+  const tokenizerMs = performance.now() - t0;
 
   // The weights, together; the first failure stops the other downloads and is the one reported.
   const weights = failTogether(signal);
@@ -116,8 +118,10 @@ export async function loadModel(idOrUrl: string, options: LoadModelOptions = {})
   try {
     const { dtype, dtypeReason, onnxFile, onnx, externalData } = await fetchOnnx(baseUrl, config, preset, options.dtype, options.dtypeOrder, read, tracker, wantsLatent, weights.signal);
     const latentBytes = await latentP;
+    const t1 = performance.now();
     const onnxGraph = readGraphOrNothing(onnx);
     const graph = onnxGraph ? batchSensitivity(onnxGraph) : { groupQueryAttention: false, dynamicQuantization: false };
+    const graphMs = performance.now() - t1;
     // Decided again with the graph's outputs: a graph that pools by itself (sentence_embedding)
     // changes the pooling and the width.
     const specFacts = resolveSpecFacts({ ...files, ...(onnxGraph ? { graph: { file: onnxFile, outputs: onnxGraph.outputs } } : {}) }, preset, options, baseUrl);
@@ -134,7 +138,7 @@ export async function loadModel(idOrUrl: string, options: LoadModelOptions = {})
       dtypeReason,
       ...(latentBytes ? { latentAttention: latentAttentionSpec(fileUrl(baseUrl, LATENT_FILE), config, latentBytes) } : {}),
     };
-    return { spec, tokenizer, onnx, externalData, onnxGraph };
+    return { spec, tokenizer, onnx, externalData, onnxGraph, loadMs: { tokenizer: tokenizerMs, graph: graphMs } };
   } catch (err) {
     weights.fail(err);
     await latentP.catch(() => {});

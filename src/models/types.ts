@@ -161,4 +161,6 @@ export interface LoadedModel {
    * with an edited graph replaces this with the edited graph's.
    */
   onnxGraph: OnnxGraph | undefined;
+  /** ms spent at load building the tokenizer and reading the graph (the rest of loadModel is reading files) */
+  loadMs?: { tokenizer: number; graph: number };
 }

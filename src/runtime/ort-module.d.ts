@@ -1,5 +1,9 @@
-// '#ort' (package.json "imports") is onnxruntime-web's browser or Node build; both have the API
-// of onnxruntime-common, which is what onnxruntime-web's own (ambient) types declare too.
+// '#ort' and '#ort-wasm' (package.json "imports") are onnxruntime-web's browser builds (WebGPU,
+// plain wasm) or its Node build; all have the API of onnxruntime-common, which is what
+// onnxruntime-web's own (ambient) types declare too.
 declare module '#ort' {
+  export * from 'onnxruntime-common';
+}
+declare module '#ort-wasm' {
   export * from 'onnxruntime-common';
 }

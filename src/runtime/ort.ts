@@ -1,23 +1,92 @@
 /**
- * onnxruntime-web, imported once, through the package's own subpath import '#ort' (package.json
- * "imports"): in browsers 'onnxruntime-web/webgpu', which carries the WebGPU and wasm execution
- * providers and references its .wasm as `new URL('…wasm', import.meta.url)`, so the app's bundler
- * emits it next to our worker, never fetched from a CDN; in Node its Node build (wasm only), for
- * the engine in-process. An app that serves the files itself sets `wasmPaths`.
+ * onnxruntime-web, through the package's own subpath imports (package.json "imports"), so the
+ * app's bundler (or Node) picks the build by its conditions and emits the .wasm next to our
+ * worker (`new URL('…wasm', import.meta.url)` in ORT's bundles), never fetched from a CDN:
+ *
+ *  - '#ort': in browsers 'onnxruntime-web/webgpu' (the WebGPU execution provider; its wasm binary
+ *    is Emscripten's *asyncify* build, which WebGPU's async calls need); in Node its Node build.
+ *  - '#ort-wasm': in browsers 'onnxruntime-web/wasm', the *plain* build (ort-wasm-simd-threaded.wasm,
+ *    14 MB against asyncify's 27 MB). Asyncify instruments every call that may suspend, and on the
+ *    CPU path nothing suspends: the plain build ran a MiniLM-shaped graph ~1.45× faster (issue 16,
+ *    onnxruntime-web 1.30, one thread). So device 'wasm' loads this one, and only when it is
+ *    asked for: a WebGPU engine never downloads it (its self-check's wasm reference and a fallback
+ *    after a lost device do). In Node both names are the same module.
+ *
+ * Two builds in one page are two onnxruntime-web instances (each its own onnxruntime-common, env
+ * and wasm memory); a session and the tensors it is fed come from the same one (`runtimeFor`).
+ * An app that serves ORT's files itself sets `wasmPaths` (both builds' files are in ORT's dist/).
  */
 import * as ort from '#ort';
 
 export { ort };
 
+/** onnxruntime-web's API, as either build exports it */
+export type OrtModule = typeof ort;
+
 export interface OrtSettings {
   /** where ort-wasm-*.wasm/.mjs are served, when the app's bundler does not place them */
   wasmPaths?: string;
-  /** wasm threads (used when the page is cross-origin isolated); ORT's default otherwise */
+  /** wasm threads (used when the page is cross-origin isolated); see `defaultThreads` otherwise */
   numThreads?: number;
 }
 
+/** What the wasm build runs on: the threads asked of it, and why that many. */
+export interface ThreadsInfo {
+  threads: number;
+  reason: string;
+}
+
+/** The most threads taken by default: ORT's kernels gain little past 4 on these models, and the page needs a core. */
+export const MAX_DEFAULT_THREADS = 4;
+
+let current: OrtSettings = {};
+const configured = new WeakSet<object>();
+
+function apply(m: OrtModule): void {
+  if (current.wasmPaths) m.env.wasm.wasmPaths = current.wasmPaths;
+  // Before the module's wasm starts: ORT reads numThreads once, at its first session.
+  const { threads } = threadsFor(current);
+  if (threads) m.env.wasm.numThreads = threads;
+  m.env.logLevel = 'error';
+  configured.add(m);
+}
+
+/**
+ * The threads for the wasm build. Asked (`numThreads`): that many. Else, where the page (or worker)
+ * is cross-origin isolated: every core up to MAX_DEFAULT_THREADS — ORT's own default takes half
+ * the cores, one thread on a 2-core laptop. Not isolated: one (SharedArrayBuffer is missing, so
+ * ORT can start no thread), and the reason names the two headers that change that. In Node
+ * (no `crossOriginIsolated`): ORT's default (`threads` 0).
+ */
+export function threadsFor(settings: OrtSettings, g: { crossOriginIsolated?: boolean; navigator?: { hardwareConcurrency?: number } } = globalThis): ThreadsInfo {
+  const isolated = g.crossOriginIsolated;
+  const headers = "serve the page with the headers 'Cross-Origin-Opener-Policy: same-origin' and 'Cross-Origin-Embedder-Policy: require-corp' (or 'credentialless') to make it cross-origin isolated";
+  if (settings.numThreads) {
+    if (settings.numThreads > 1 && isolated === false) return { threads: 1, reason: `numThreads ${settings.numThreads} was asked, but the page is not cross-origin isolated, so the wasm build runs on 1 thread: ${headers}` };
+    return { threads: settings.numThreads, reason: `numThreads ${settings.numThreads} was asked` };
+  }
+  if (isolated === undefined) return { threads: 0, reason: "onnxruntime-web's default (no crossOriginIsolated here: not a browser)" };
+  const cores = Math.max(1, g.navigator?.hardwareConcurrency ?? 1);
+  if (!isolated) return { threads: 1, reason: `1 thread: the page is not cross-origin isolated; ${headers} and use ${Math.min(cores, MAX_DEFAULT_THREADS)}` };
+  const threads = Math.min(cores, MAX_DEFAULT_THREADS);
+  return { threads, reason: `${threads} thread${threads === 1 ? '' : 's'}: the page is cross-origin isolated and has ${cores} core${cores === 1 ? '' : 's'} (the default takes every core up to ${MAX_DEFAULT_THREADS}; numThreads sets it)` };
+}
+
+/** Settings for both builds: applied now to what is loaded, and to the wasm build when it loads. */
 export function configureOrt(settings: OrtSettings = {}): void {
-  if (settings.wasmPaths) ort.env.wasm.wasmPaths = settings.wasmPaths;
-  if (settings.numThreads) ort.env.wasm.numThreads = settings.numThreads;
-  ort.env.logLevel = 'error';
+  current = settings;
+  apply(ort);
+  if (wasmBuild) void wasmBuild.then(apply);
+}
+
+let wasmBuild: Promise<OrtModule> | undefined;
+
+/** The onnxruntime-web build that runs a backend: the plain wasm build for 'wasm', the WebGPU build otherwise. */
+export function runtimeFor(backend: 'webgpu' | 'wasm'): Promise<OrtModule> {
+  if (backend === 'webgpu') return Promise.resolve(ort);
+  return (wasmBuild ??= import('#ort-wasm').then((m) => {
+    const mod = ((m as { default?: OrtModule }).default?.InferenceSession ? (m as { default: OrtModule }).default : m) as OrtModule;
+    if (!configured.has(mod)) apply(mod);
+    return mod;
+  }));
 }

@@ -11,7 +11,7 @@ import type { LoadedModel } from '../models/types.ts';
 import type { Backend } from './backend.ts';
 import { Mutex } from './mutex.ts';
 import { createNativeSession, loadNativeOrt } from './native-ort.ts';
-import { ort } from './ort.ts';
+import { runtimeFor, type ort } from './ort.ts';
 import { cpuOnlyNodes, type CpuNode } from './webgpu-ops.ts';
 
 export const ortRunLock = new Mutex();
@@ -22,6 +22,13 @@ export interface TensorMeta {
   shape?: readonly (number | string)[];
 }
 
+/** One input's values: what a tensor is made of (ort.Tensor's type, data and dims). */
+export interface FeedData {
+  type: 'int64' | 'float32' | 'float16';
+  data: BigInt64Array | Float32Array | Uint16Array;
+  dims: readonly number[];
+}
+
 export interface ModelSession {
   readonly backend: Backend;
   readonly inputs: readonly TensorMeta[];
@@ -30,8 +37,8 @@ export interface ModelSession {
   readonly gpuDevice?: GPUDevice;
   /** webgpu backend: the nodes ORT runs on the CPU beside it, for want of a WebGPU kernel (webgpu-ops.ts) */
   readonly cpuNodes?: CpuNode[];
-  /** `fetches`: only these outputs (all of them when left out) */
-  run(feeds: Record<string, ort.Tensor>, signal?: AbortSignal, fetches?: readonly string[]): Promise<Record<string, ort.Tensor>>;
+  /** `fetches`: only these outputs (all of them when left out); the feeds become tensors of the session's own onnxruntime build */
+  run(feeds: Record<string, FeedData>, signal?: AbortSignal, fetches?: readonly string[]): Promise<Record<string, ort.Tensor>>;
   release(): Promise<void>;
 }
 
@@ -57,6 +64,9 @@ export async function createModelSession(model: LoadedModel, backend: Backend): 
   const native = backend === 'cpu' ? await loadNativeOrt() : undefined;
   if (native && 'error' in native) throw new ModelLoadError(`device 'cpu' needs onnxruntime-node: ${native.error}`, url);
   const runtimeName = backend === 'cpu' ? 'onnxruntime-node' : 'onnxruntime-web';
+  // onnxruntime-web's build for the backend (ort.ts): the plain wasm build for 'wasm'; tensors for
+  // onnxruntime-node are made by it too (the native binding reads them by type, data and dims).
+  const web = await runtimeFor(backend === 'webgpu' ? 'webgpu' : 'wasm');
   try {
     // onnxruntime-node takes the wasm build's graph too: the same ops, so the same vectors on both
     const onnx = backend === 'webgpu' ? model.onnx : forWasm(model);
@@ -68,7 +78,7 @@ export async function createModelSession(model: LoadedModel, backend: Backend): 
     };
     session = native
       ? await createNativeSession(native, onnx, externalData, options)
-      : await ort.InferenceSession.create(onnx, { ...options, ...(externalData.length ? { externalData } : {}) });
+      : await web.InferenceSession.create(onnx, { ...options, ...(externalData.length ? { externalData } : {}) });
   } catch (cause) {
     const message = String((cause as Error)?.message ?? cause);
     // A page's Content Security Policy that forbids compiling WebAssembly fails here, before any model byte is read.
@@ -81,7 +91,7 @@ export async function createModelSession(model: LoadedModel, backend: Backend): 
       { cause },
     );
   }
-  const gpuDevice = backend === 'webgpu' ? ((await ort.env.webgpu.device) as GPUDevice | undefined) : undefined;
+  const gpuDevice = backend === 'webgpu' ? ((await web.env.webgpu.device) as GPUDevice | undefined) : undefined;
   if (backend === 'webgpu' && !gpuDevice) {
     await session.release();
     throw new ModelLoadError(`onnxruntime-web created the session for ${url} but exposed no WebGPU device`, url);
@@ -109,11 +119,12 @@ export async function createModelSession(model: LoadedModel, backend: Backend): 
     lostReleases.add(done);
     void done.then(() => lostReleases.delete(done));
   });
-  const run = (feeds: Record<string, ort.Tensor>, signal?: AbortSignal, fetches?: readonly string[]) =>
+  const run = (feeds: Record<string, FeedData>, signal?: AbortSignal, fetches?: readonly string[]) =>
     ortRunLock.run(async () => {
       const s = held.session;
       if (!s) throw new Error(`the ${runtimeName} session for ${url} was released`);
-      return track(await (fetches ? s.run(feeds, [...fetches]) : s.run(feeds)));
+      const tensors = Object.fromEntries(Object.entries(feeds).map(([k, f]) => [k, new web.Tensor(f.type, f.data, f.dims)]));
+      return track(await (fetches ? s.run(tensors, [...fetches]) : s.run(tensors)));
     }, signal);
   const track = (outputs: ort.InferenceSession.ReturnType) => {
     for (const t of Object.values(outputs)) {

@@ -97,7 +97,7 @@ const api = {
 
   stats(id: number) {
     const e = embedder(id);
-    return { liveGpuBuffers: e.liveGpuBuffers, lastReadbackBytes: e.lastReadbackBytes };
+    return { liveGpuBuffers: e.liveGpuBuffers, lastReadbackBytes: e.lastReadbackBytes, ...(e.lastCall ? { lastCall: e.lastCall } : {}) };
   },
 
   async disposeEmbedder(id: number) {

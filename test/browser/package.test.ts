@@ -33,13 +33,16 @@ afterAll(async () => {
 
 interface AppResult {
   diagnosis: Diagnosis;
-  runs: Record<'wasm' | 'webgpu', { device: string; vectors: number[][] }>;
+  runs: Record<'wasm' | 'webgpu', { device: string; threads?: number; threadsReason?: string; vectors: number[][] }>;
 }
 
 function expectHealthy({ diagnosis: d, runs }: AppResult): void {
   // The worker, its kernels and onnxruntime-web's .wasm all reached the app through its bundler.
   expect(runs.wasm.device).toBe('wasm');
   expect(runs.webgpu.device).toBe('webgpu');
+  // these servers send no COOP/COEP: one wasm thread, and info names the two headers that give more
+  expect(runs.wasm.threads).toBe(1);
+  expect(runs.wasm.threadsReason).toMatch(/not cross-origin isolated.*Cross-Origin-Opener-Policy: same-origin.*Cross-Origin-Embedder-Policy: require-corp/);
   for (const { vectors } of Object.values(runs)) {
     expect(vectors).toHaveLength(2);
     for (const v of vectors) expect(Math.hypot(...v)).toBeCloseTo(1, 5);
@@ -61,7 +64,8 @@ describe('npm pack → a fresh Vite app → Chromium', () => {
     // The app's bundler found `new Worker(new URL('./worker.js', import.meta.url))` and emitted our
     // worker, and onnxruntime-web's `new URL('…wasm', import.meta.url)` and emitted its wasm.
     expect(assets.some((f) => /^worker-.*\.js$/.test(f))).toBe(true);
-    expect(assets.some((f) => /^ort-wasm.*\.wasm$/.test(f))).toBe(true);
+    // both onnxruntime-web builds: the plain one for device 'wasm', asyncify for WebGPU (src/runtime/ort.ts)
+    expect(assets.filter((f) => /^ort-wasm.*\.wasm$/.test(f)).map((f) => f.replace(/-[\w-]{8}\.wasm$/, '.wasm')).sort()).toEqual(['ort-wasm-simd-threaded.asyncify.wasm', 'ort-wasm-simd-threaded.wasm']);
     let server: PreviewServer | undefined;
     try {
       server = await preview({ root: app, configFile: false, logLevel: 'silent', preview: { host: '127.0.0.1', port: 0 } });

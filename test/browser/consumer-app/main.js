@@ -9,7 +9,7 @@ async function run() {
   for (const device of ['wasm', 'webgpu']) {
     const embedder = await createEmbedder({ model, device });
     const vectors = await embedder.embed(['query: hello world', 'a second, longer text about bread'], { task: 'query' });
-    runs[device] = { device: embedder.info.device, vectors: vectors.map((v) => Array.from(v)) };
+    runs[device] = { device: embedder.info.device, threads: embedder.info.threads, threadsReason: embedder.info.threadsReason, vectors: vectors.map((v) => Array.from(v)) };
     await embedder.dispose();
   }
   return { diagnosis, runs };

@@ -6,7 +6,7 @@
  */
 import { createStore, del, get, set } from 'idb-keyval';
 import { clearCache, createEmbedder, embed, releaseSharedEmbedders, type CacheOptions, type CacheStats } from '../../../src/index.ts';
-import { ort } from '../../../src/runtime/ort.ts';
+import { runtimeFor } from '../../../src/runtime/ort.ts';
 import { bounded, describeOutcome, errorInfo, fixtureUrl, maxDiff, rng, sha256, type ErrorInfo } from './common.ts';
 
 export const TEXTS = ['A man is eating food.', 'The girl is carrying a baby.'];
@@ -14,9 +14,11 @@ export const TEXTS = ['A man is eating food.', 'The girl is carrying a baby.'];
 /** SHA-256 of every model given to onnxruntime-web in this page, in order. */
 const received: { hash: string; size: number }[] = [];
 let wrapped = false;
-function wrapOrt(): void {
+/** Wraps InferenceSession.create of the build device 'wasm' runs on (the plain wasm build, src/runtime/ort.ts). */
+async function wrapOrt(): Promise<void> {
   if (wrapped) return;
   wrapped = true;
+  const ort = await runtimeFor('wasm');
   const IS = ort.InferenceSession as unknown as { create: (...a: unknown[]) => Promise<unknown> };
   const create = IS.create.bind(IS);
   IS.create = async (model: unknown, ...rest: unknown[]) => {
@@ -37,7 +39,7 @@ export interface HashedLoad {
 
 /** createEmbedder (in this page, wasm) + embed TEXTS + dispose, recording the bytes ORT got. */
 export async function load(name: string, cache: false | CacheOptions = {}): Promise<HashedLoad> {
-  wrapOrt();
+  await wrapOrt();
   const from = received.length;
   try {
     const e = await createEmbedder({ model: fixtureUrl(name), device: 'wasm', worker: false, cache });

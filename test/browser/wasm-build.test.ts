@@ -1,0 +1,76 @@
+/**
+ * Which onnxruntime-web build runs where (src/runtime/ort.ts), in Chromium through the library's
+ * worker: device 'wasm' loads the plain build (ort-wasm-simd-threaded.wasm), never the asyncify
+ * build that WebGPU needs, and runs on the threads a cross-origin isolated page allows (this
+ * server sends COOP/COEP; the packed app's server, which does not, is checked in
+ * package.test.ts); WebGPU keeps the asyncify build. Vectors are checked against onnxruntime-node
+ * (oracle.ts), an independent runtime.
+ */
+import type { Response } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { useBrowser } from './harness/index.ts';
+import { onnxRuntimeOracle } from './oracle.ts';
+import type { LoadCheckRun } from './pages/load-checks.ts';
+
+const ctx = useBrowser();
+const PAGE = '/test/browser/pages/load-checks.ts';
+const TEXTS = ['the probe is one sentence', 'a second text, somewhat longer than the first one, about bread and butter'];
+const tinyE5 = () => ctx.server.url('/test/fixtures/models/tiny-e5/');
+
+/** The .wasm files the page and its workers fetched while `fn` ran. */
+async function wasmFetched<R>(fn: () => Promise<R>): Promise<{ value: R; wasm: string[] }> {
+  const wasm: string[] = [];
+  const listener = (r: Response) => {
+    const name = new URL(r.url()).pathname.split('/').pop()!;
+    if (name.endsWith('.wasm')) wasm.push(name);
+  };
+  ctx.browser.page.on('response', listener);
+  try {
+    return { value: await fn(), wasm };
+  } finally {
+    ctx.browser.page.off('response', listener);
+  }
+}
+
+const embed = (create: Record<string, unknown>) => ctx.call<LoadCheckRun>(PAGE, 'embedWithWarnings', { model: tinyE5(), cache: false, ...create }, TEXTS, { task: 'document' });
+
+async function oracle(): Promise<number[][]> {
+  return (await onnxRuntimeOracle('tiny-e5', TEXTS.map((text) => ({ text, task: 'document' as const })))).map((o) => o.vector);
+}
+const maxDiff = (a: number[][], b: number[][]) => Math.max(...a.flatMap((row, i) => row.map((x, k) => Math.abs(x - b[i]![k]!))));
+
+describe("onnxruntime-web's builds", () => {
+  it("device 'wasm' runs the plain build on every core up to 4 of an isolated page, with onnxruntime-node's vectors", async () => {
+    const { value: r, wasm } = await wasmFetched(() => embed({ device: 'wasm' }));
+    expect(r.error).toBeUndefined();
+    expect(wasm).toContain('ort-wasm-simd-threaded.wasm');
+    expect(wasm.filter((f) => f !== 'ort-wasm-simd-threaded.wasm'), 'no other build is downloaded for wasm').toEqual([]);
+    const cores = await ctx.browser.page.evaluate('navigator.hardwareConcurrency');
+    expect(r.info!.device).toBe('wasm');
+    expect(r.info!.threads).toBe(Math.min(Number(cores), 4));
+    expect(r.info!.threadsReason).toMatch(/cross-origin isolated/);
+    // pthread workers started from the plain build's loader
+    const pthreads = ctx.browser.logs.filter((e) => e.source.startsWith('worker:') && e.text === 'worker started' && !e.source.includes('/src/worker/'));
+    if (Number(cores) > 1) expect(pthreads.length, ctx.browser.formatLogs()).toBeGreaterThan(0);
+    expect(maxDiff(r.vectors!, await oracle())).toBeLessThan(1e-5);
+  });
+
+  it('numThreads asks for a number of threads, and info says it was asked', async () => {
+    // the worker's wasm module starts once: a fresh page gives a fresh worker
+    const r = await embed({ device: 'wasm', numThreads: 1 });
+    expect(r.error).toBeUndefined();
+    expect(r.info!.threads).toBe(1);
+    expect(r.info!.threadsReason).toBe('numThreads 1 was asked');
+    expect(maxDiff(r.vectors!, await oracle())).toBeLessThan(1e-5);
+  });
+
+  it('WebGPU keeps the asyncify build and never downloads the plain one', async () => {
+    const { value: r, wasm } = await wasmFetched(() => embed({ device: 'webgpu', selfCheck: false }));
+    expect(r.error).toBeUndefined();
+    expect(r.info!.device).toBe('webgpu');
+    expect(r.info!.threads).toBeUndefined();
+    expect(wasm).toContain('ort-wasm-simd-threaded.asyncify.wasm');
+    expect(wasm).not.toContain('ort-wasm-simd-threaded.wasm');
+    expect(maxDiff(r.vectors!, await oracle())).toBeLessThan(1e-4);
+  });
+});
