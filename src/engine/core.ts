@@ -34,8 +34,8 @@ import type { AdapterReport } from '../runtime/adapter.ts';
 import { chooseBackend, type Backend, type BackendChoice, type DeviceRequest } from '../runtime/backend.ts';
 import { Mutex } from '../runtime/mutex.ts';
 import { nextTask } from '../runtime/next-task.ts';
-import { configureOrt, runtimeFor, threadsFor, type OrtSettings } from '../runtime/ort.ts';
-import { warmStart } from '../runtime/warm-start.ts';
+import { configureOrt, hintModel, runtimeFor, threadsFor, wasmThreadsStarted, type OrtSettings } from '../runtime/ort.ts';
+import { warmStart, type WarmStart } from '../runtime/warm-start.ts';
 import type { CpuNode } from '../runtime/webgpu-ops.ts';
 import { fitBindingLimit, modelLimits, planBatches, type BatchingInfo, type BatchLimits } from './batching.ts';
 import { DeviceGuard, forgetWeights, type GuardedRuntime } from './device-guard.ts';
@@ -186,8 +186,9 @@ export async function openEngine<R extends HeadRuntime, C, H extends EngineHead<
   // The same weight cache for both engines (src/cache): a warm load makes no request.
   const cache = opts.fetchFile ? undefined : openWeightCache(opts);
   const fetchFile = opts.fetchFile ?? cache?.fetchFile;
-  const reload = (signal?: AbortSignal) => {
+  const reload = (signal?: AbortSignal, onConfig?: (config: Record<string, unknown>) => void) => {
     const loading = loadModel(opts.model, {
+      ...(onConfig ? { onConfig } : {}),
       ...overrides,
       ...(opts.preset ? { preset: opts.preset } : {}),
       ...(opts.revision ? { revision: opts.revision } : {}),
@@ -200,19 +201,25 @@ export async function openEngine<R extends HeadRuntime, C, H extends EngineHead<
     return cache ? cache.guard(loading) : loading;
   };
   const t0 = performance.now();
-  // onnxruntime's wasm starts while the files are read (warm-start.ts)
-  const warm = warmStart(choice.backend);
+  // onnxruntime's wasm starts while the weights are read (warm-start.ts), once config.json says
+  // how wide the model is (its threads depend on it, ort.ts threadsFor)
+  let warm: WarmStart | undefined;
+  const onConfig = (config: Record<string, unknown>) => {
+    if (choice.backend !== 'wasm') return;
+    hintModel(typeof config.hidden_size === 'number' ? config.hidden_size : undefined);
+    warm ??= warmStart(choice.backend);
+  };
   let model: LoadedModel;
   try {
-    model = await reload(opts.signal);
+    model = await reload(opts.signal, onConfig);
   } catch (e) {
-    await warm.release();
+    await warm?.release();
     throw e;
   }
   const t1 = performance.now();
   const cacheStats = cache?.stats();
   const head = headFor(model);
-  const onDevice = await head.build(model, choice.backend).finally(() => warm.release());
+  const onDevice = await head.build(model, choice.backend).finally(() => warm?.release());
   const t2 = performance.now();
   const cpuNodes = cpuNodesWarning(onDevice.session.cpuNodes);
   // While the model's bytes are still here: the WebGPU result against the wasm path's (self-check.ts).
@@ -246,8 +253,9 @@ export async function openEngine<R extends HeadRuntime, C, H extends EngineHead<
 
 /** The wasm build's threads as it started (ORT lowers what it cannot start to 1), and why. */
 async function wasmThreads(settings: OrtSettings = {}): Promise<{ threads: number; threadsReason: string }> {
-  const asked = threadsFor(settings);
-  const started = (await runtimeFor('wasm')).env.wasm.numThreads ?? asked.threads;
+  const ort = await runtimeFor('wasm');
+  const asked = wasmThreadsStarted() ?? threadsFor(settings);
+  const started = ort.env.wasm.numThreads ?? asked.threads;
   const reason = asked.threads && started !== asked.threads ? `${asked.reason}; onnxruntime-web started ${started}` : asked.reason;
   return { threads: started, threadsReason: reason };
 }

@@ -39,6 +39,8 @@ export interface LoadModelOptions extends ModelOverrides {
   dtypeOrder?: Dtype[];
   /** how files are read; the network (src/io/fetch-file.ts) by default */
   fetchFile?: FetchFile;
+  /** called with config.json once it is read, before the weights are (the engine starts onnxruntime then) */
+  onConfig?: (config: Record<string, unknown>) => void;
   signal?: AbortSignal;
   onProgress?: (event: LoadProgress) => void;
 }
@@ -80,6 +82,7 @@ export async function loadModel(idOrUrl: string, options: LoadModelOptions = {})
   });
   const json = (file: string, bytes: Uint8Array) => parseJsonFile(fileUrl(baseUrl, file), bytes);
   const config = json('config.json', configB);
+  options.onConfig?.(config);
   const tokenizerJson = json('tokenizer.json', tokenizerB);
   const tokenizerConfig = json('tokenizer_config.json', tokenizerConfigB);
   const modules = modulesB && parseJsonFile(fileUrl(baseUrl, 'modules.json'), modulesB);

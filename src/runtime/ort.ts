@@ -39,16 +39,38 @@ export interface ThreadsInfo {
 /** The most threads taken by default: ORT's kernels gain little past 4 on these models, and the page needs a core. */
 export const MAX_DEFAULT_THREADS = 4;
 
+/**
+ * Below this hidden size a model's ops are too small to split: ORT's thread pool costs more than
+ * it saves (the 32-wide tiny-qwen3-embedding ran 1.9× slower on 2 threads than on 1, a 384-wide
+ * MiniLM 2× faster; `npm run bench`, 2 cores). Every released text-embedding model is ≥ 384 wide.
+ */
+export const MIN_HIDDEN_FOR_THREADS = 256;
+
 let current: OrtSettings = {};
+/** the hidden size of the model whose load starts the wasm build (its thread count is fixed then) */
+let hiddenHint: number | undefined;
 const configured = new WeakSet<object>();
+/** the threads the wasm build started with, once handed out (ORT reads numThreads once, at its first session) */
+let started: ThreadsInfo | undefined;
 
 function apply(m: OrtModule): void {
   if (current.wasmPaths) m.env.wasm.wasmPaths = current.wasmPaths;
-  // Before the module's wasm starts: ORT reads numThreads once, at its first session.
-  const { threads } = threadsFor(current);
-  if (threads) m.env.wasm.numThreads = threads;
+  if (!started) {
+    const t = threadsFor(current, globalThis, hiddenHint);
+    if (t.threads) m.env.wasm.numThreads = t.threads;
+  }
   m.env.logLevel = 'error';
   configured.add(m);
+}
+
+/** The hidden size of the model about to start the wasm build (before `runtimeFor('wasm')`); later loads share its threads. */
+export function hintModel(hiddenSize: number | undefined): void {
+  if (!started) hiddenHint = hiddenSize;
+}
+
+/** The threads the wasm build started with and why (undefined before it started). */
+export function wasmThreadsStarted(): ThreadsInfo | undefined {
+  return started;
 }
 
 /**
@@ -58,7 +80,7 @@ function apply(m: OrtModule): void {
  * ORT can start no thread), and the reason names the two headers that change that. In Node
  * (no `crossOriginIsolated`): ORT's default (`threads` 0).
  */
-export function threadsFor(settings: OrtSettings, g: { crossOriginIsolated?: boolean; navigator?: { hardwareConcurrency?: number } } = globalThis): ThreadsInfo {
+export function threadsFor(settings: OrtSettings, g: { crossOriginIsolated?: boolean; navigator?: { hardwareConcurrency?: number } } = globalThis, hiddenSize?: number): ThreadsInfo {
   const isolated = g.crossOriginIsolated;
   const headers = "serve the page with the headers 'Cross-Origin-Opener-Policy: same-origin' and 'Cross-Origin-Embedder-Policy: require-corp' (or 'credentialless') to make it cross-origin isolated";
   if (settings.numThreads) {
@@ -68,6 +90,9 @@ export function threadsFor(settings: OrtSettings, g: { crossOriginIsolated?: boo
   if (isolated === undefined) return { threads: 0, reason: "onnxruntime-web's default (no crossOriginIsolated here: not a browser)" };
   const cores = Math.max(1, g.navigator?.hardwareConcurrency ?? 1);
   if (!isolated) return { threads: 1, reason: `1 thread: the page is not cross-origin isolated; ${headers} and use ${Math.min(cores, MAX_DEFAULT_THREADS)}` };
+  if (hiddenSize !== undefined && hiddenSize < MIN_HIDDEN_FOR_THREADS && cores > 1) {
+    return { threads: 1, reason: `1 thread: the model's hidden size (${hiddenSize}) is below ${MIN_HIDDEN_FOR_THREADS}, too small for threads to pay off (numThreads sets it)` };
+  }
   const threads = Math.min(cores, MAX_DEFAULT_THREADS);
   return { threads, reason: `${threads} thread${threads === 1 ? '' : 's'}: the page is cross-origin isolated and has ${cores} core${cores === 1 ? '' : 's'} (the default takes every core up to ${MAX_DEFAULT_THREADS}; numThreads sets it)` };
 }
@@ -87,6 +112,8 @@ export function runtimeFor(backend: 'webgpu' | 'wasm'): Promise<OrtModule> {
   return (wasmBuild ??= import('#ort-wasm').then((m) => {
     const mod = ((m as { default?: OrtModule }).default?.InferenceSession ? (m as { default: OrtModule }).default : m) as OrtModule;
     if (!configured.has(mod)) apply(mod);
+    // handed out: its first session starts it with these threads, whatever later settings say
+    started ??= threadsFor(current, globalThis, hiddenHint);
     return mod;
   }));
 }

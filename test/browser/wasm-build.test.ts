@@ -32,16 +32,18 @@ async function wasmFetched<R>(fn: () => Promise<R>): Promise<{ value: R; wasm: s
   }
 }
 
+const minilm = () => ctx.server.url('/test/fixtures/models/minilm-shape/');
 const embed = (create: Record<string, unknown>) => ctx.call<LoadCheckRun>(PAGE, 'embedWithWarnings', { model: tinyE5(), cache: false, ...create }, TEXTS, { task: 'document' });
 
-async function oracle(): Promise<number[][]> {
-  return (await onnxRuntimeOracle('tiny-e5', TEXTS.map((text) => ({ text, task: 'document' as const })))).map((o) => o.vector);
+async function oracle(name: 'tiny-e5' | 'minilm-shape' = 'tiny-e5'): Promise<number[][]> {
+  return (await onnxRuntimeOracle(name, TEXTS.map((text) => ({ text, task: 'document' as const })))).map((o) => o.vector);
 }
 const maxDiff = (a: number[][], b: number[][]) => Math.max(...a.flatMap((row, i) => row.map((x, k) => Math.abs(x - b[i]![k]!))));
 
 describe("onnxruntime-web's builds", () => {
   it("device 'wasm' runs the plain build on every core up to 4 of an isolated page, with onnxruntime-node's vectors", async () => {
-    const { value: r, wasm } = await wasmFetched(() => embed({ device: 'wasm' }));
+    // a 384-wide model: threads pay (ort.ts MIN_HIDDEN_FOR_THREADS)
+    const { value: r, wasm } = await wasmFetched(() => embed({ model: minilm(), device: 'wasm' }));
     expect(r.error).toBeUndefined();
     expect(wasm).toContain('ort-wasm-simd-threaded.wasm');
     expect(wasm.filter((f) => f !== 'ort-wasm-simd-threaded.wasm'), 'no other build is downloaded for wasm').toEqual([]);
@@ -52,6 +54,16 @@ describe("onnxruntime-web's builds", () => {
     // pthread workers started from the plain build's loader
     const pthreads = ctx.browser.logs.filter((e) => e.source.startsWith('worker:') && e.text === 'worker started' && !e.source.includes('/src/worker/'));
     if (Number(cores) > 1) expect(pthreads.length, ctx.browser.formatLogs()).toBeGreaterThan(0);
+    expect(maxDiff(r.vectors!, await oracle('minilm-shape'))).toBeLessThan(1e-5);
+  });
+
+  it('a model too narrow for threads to pay (32 wide) runs on one, and info says why', async () => {
+    const r = await embed({ device: 'wasm' });
+    expect(r.error).toBeUndefined();
+    expect(r.info!.threads).toBe(1);
+    expect(r.info!.threadsReason).toMatch(/hidden size \(32\) is below 256/);
+    const pthreads = ctx.browser.logs.filter((e) => e.source.startsWith('worker:') && e.text === 'worker started' && !e.source.includes('/src/worker/'));
+    expect(pthreads, 'no pthread worker for one thread').toEqual([]);
     expect(maxDiff(r.vectors!, await oracle())).toBeLessThan(1e-5);
   });
 

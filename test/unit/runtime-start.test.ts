@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import * as ortNode from 'onnxruntime-node';
 import { createEmbedder } from '../../src/index.ts';
 import { identityModel } from '../../src/models/onnx/identity-model.ts';
-import { MAX_DEFAULT_THREADS, runtimeFor, threadsFor } from '../../src/runtime/ort.ts';
+import { MAX_DEFAULT_THREADS, MIN_HIDDEN_FOR_THREADS, runtimeFor, threadsFor } from '../../src/runtime/ort.ts';
 import { warmStart } from '../../src/runtime/warm-start.ts';
 import { fixtureUrl } from './helpers/model-folders.ts';
 
@@ -38,6 +38,17 @@ describe('threadsFor', () => {
     const t = threadsFor({ numThreads: 4 }, page(false, 8));
     expect(t.threads).toBe(1);
     expect(t.reason).toMatch(/numThreads 4 was asked, but the page is not cross-origin isolated/);
+  });
+
+  it('a model narrower than MIN_HIDDEN_FOR_THREADS gets one thread, and is told why; a real width gets the cores', () => {
+    const t = threadsFor({}, page(true, 8), 32);
+    expect(t.threads).toBe(1);
+    expect(t.reason).toMatch(/hidden size \(32\) is below 256/);
+    expect(threadsFor({}, page(true, 8), MIN_HIDDEN_FOR_THREADS - 1).threads).toBe(1);
+    expect(threadsFor({}, page(true, 8), MIN_HIDDEN_FOR_THREADS).threads).toBe(4);
+    expect(threadsFor({}, page(true, 8), 384).threads).toBe(4);
+    // asked for, it is what is asked
+    expect(threadsFor({ numThreads: 2 }, page(true, 8), 32).threads).toBe(2);
   });
 
   it("outside a browser (no crossOriginIsolated) it leaves onnxruntime-web's default", () => {

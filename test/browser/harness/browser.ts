@@ -11,7 +11,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type ConsoleMessage, type Page, type Worker } from 'playwright-core';
 
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/**
+ * Which Chromium, and extra flags for it, from the environment (scripts/real-gpu/run.sh sets
+ * both to run the tests and benchmarks on an unpacked Chromium with a real GPU):
+ *   WEBGPU_EMBED_CHROMIUM       path of the chromium binary (or a wrapper script); default
+ *                               /usr/bin/chromium (CHROMIUM_PATH is still read as before)
+ *   WEBGPU_EMBED_CHROMIUM_ARGS  extra flags, space-separated, appended after CHROMIUM_ARGS
+ *                               (e.g. '--enable-features=Vulkan --use-angle=vulkan')
+ */
+export const CHROMIUM_PATH = process.env.WEBGPU_EMBED_CHROMIUM || process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 export const CHROMIUM_ARGS = [
   '--enable-unsafe-webgpu',
@@ -22,6 +30,9 @@ export const CHROMIUM_ARGS = [
   '--no-first-run',
   '--disable-quic',
 ];
+
+/** WEBGPU_EMBED_CHROMIUM_ARGS, split on whitespace (no quoting). */
+export const CHROMIUM_EXTRA_ARGS = (process.env.WEBGPU_EMBED_CHROMIUM_ARGS ?? '').split(/\s+/).filter(Boolean);
 
 export interface LogEntry {
   /** 'page' | 'worker:<url>' | 'http' (responses >= 400, failed requests) */
@@ -61,7 +72,7 @@ export function assertChromiumInstalled(): void {
       `Chromium not found at ${CHROMIUM_PATH}. The browser tests need Debian's Chromium (it ships ` +
         `SwiftShader, a software WebGPU adapter). Install it with:\n` +
         `  apt-get update && apt-get install -y chromium\n` +
-        `or point CHROMIUM_PATH at another Chromium build.`,
+        `or point WEBGPU_EMBED_CHROMIUM at another Chromium build.`,
     );
   }
 }
@@ -84,7 +95,7 @@ export async function launchBrowser(opts: LaunchOptions = {}): Promise<BrowserSe
     context = await chromium.launchPersistentContext(profileDir, {
       headless: true,
       executablePath: CHROMIUM_PATH,
-      args: [...CHROMIUM_ARGS, ...(opts.args ?? [])],
+      args: [...CHROMIUM_ARGS, ...CHROMIUM_EXTRA_ARGS, ...(opts.args ?? [])],
     });
   } catch (e) {
     if (owned) rmSync(profileDir, { recursive: true, force: true });
