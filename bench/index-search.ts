@@ -1,6 +1,6 @@
 /**
- * `npx tsx bench/index-search.ts [runs]`: vector index search latency
- * for 10k and 100k vectors of 256 and 1024 dimensions, the GPU path against the CPU path (the
+ * `npx tsx bench/index-search.ts [runs] [--large]`: vector index search latency
+ * for 10k and 100k vectors of 256 and 1024 dimensions (and 1M × 256 with --large), the GPU path against the CPU path (the
  * plain JavaScript loop), in the same run of headless Chromium; int8 and binary storage too, with
  * their recall@10 against exact search. Writes bench/results/index-search-<date>.json.
  *
@@ -14,12 +14,16 @@ import { launchBrowser } from '../test/browser/harness/browser.ts';
 import { REPO_ROOT, startServer } from '../test/browser/harness/server.ts';
 import type { ConfigResult } from './pages/index-search.ts';
 
-const runs = Number(process.argv[2] ?? 15);
-const CONFIGS: [number, number][] = [
-  [10_000, 256],
-  [10_000, 1024],
-  [100_000, 256],
-  [100_000, 1024],
+const args = process.argv.slice(2);
+/** --large: also 1,000,000 × 256 (1 GiB of float32 vectors: a real GPU's job; float32 storage only) */
+const large = args.includes('--large');
+const runs = Number(args.find((a) => /^\d+$/.test(a)) ?? 15);
+const CONFIGS: [number, number, ('float32' | 'int8' | 'binary')[]][] = [
+  [10_000, 256, ['float32', 'int8', 'binary']],
+  [10_000, 1024, ['float32', 'int8', 'binary']],
+  [100_000, 256, ['float32', 'int8', 'binary']],
+  [100_000, 1024, ['float32', 'int8', 'binary']],
+  ...(large ? [[1_000_000, 256, ['float32']] as [number, number, 'float32'[]]] : []),
 ];
 
 const server = await startServer();
@@ -32,8 +36,8 @@ try {
   console.log(`\nvector index search — Chromium ${version} (headless), adapter: ${adapter ? `${adapter.description} (${adapter.architecture}${adapter.isFallbackAdapter ? ', software fallback' : ''})` : 'none'}`);
   console.log(`topK 10, a query vector per search (scan + top-k + rescoring); median of ${runs} searches after a warm-up\n`);
   const results: ConfigResult[] = [];
-  for (const [rows, dims] of CONFIGS) {
-    const r = await call<ConfigResult>(`m.benchConfig(${rows}, ${dims}, ${runs}, ['float32', 'int8', 'binary'])`);
+  for (const [rows, dims, storages] of CONFIGS) {
+    const r = await call<ConfigResult>(`m.benchConfig(${rows}, ${dims}, ${runs}, ${JSON.stringify(storages)})`);
     results.push(r);
     console.log(`${rows.toLocaleString('en')} × ${dims}:`);
     for (const t of r.timings) {
