@@ -76,7 +76,7 @@ export function renderReport(r: BenchResult, opts: { chart?: string; json?: stri
     }
   }
   const wasm = r.throughput.find((t) => t.device === 'wasm' && t.wasmThreads);
-  const threads = wasm?.wasmThreads ? `wasm threads in the page: webgpu-embed ${String(wasm.wasmThreads['webgpu-embed'])} (every core up to 4 in a cross-origin isolated page; onnxruntime-web's plain wasm build), transformers.js ${String(wasm.wasmThreads['transformers.js'])} (onnxruntime-web's default, min(4, cores / 2), unless --threads set both). ` : '';
+  const threads = wasm?.wasmThreads ? `wasm threads in the page: webgpu-embed ${String(wasm.wasmThreads['webgpu-embed'])} (by default every core but one, up to 4, in a cross-origin isolated page, for a model ≥ 256 wide; onnxruntime-web's plain wasm build), transformers.js ${String(wasm.wasmThreads['transformers.js'])} (onnxruntime-web's default, min(4, cores / 2), unless --threads set both). ` : '';
   if (r.nodeCeiling.length || threads) {
     L.push('');
     L.push(threads + (r.nodeCeiling.length ? `onnxruntime-node: ${r.nodeCeiling[0]!.runtime}, CPU execution provider, ${r.nodeCeiling[0]!.threads} threads, the same ONNX file, webgpu-embed's tokenization and length-sorted batches.` : ''));

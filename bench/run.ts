@@ -59,7 +59,7 @@ const value = (name: string) => {
 };
 const mode: BenchResult['mode'] = flag('quick') ? 'quick' : flag('large') ? 'large' : 'default';
 const runs = Math.max(1, Number(value('runs') ?? 5));
-/** --threads N: both libraries' wasm threads (each library's default otherwise: ours every core up to 4 where the page is isolated, theirs ORT's min(4, cores / 2)) */
+/** --threads N: both libraries' wasm threads (each library's default otherwise: ours every core but one, up to 4, where the page is isolated, theirs ORT's min(4, cores / 2)) */
 const threads = value('threads') ? Number(value('threads')) : undefined;
 /** --devices wasm,webgpu / --models a,b: only these throughput configurations */
 const devicesWanted = value('devices')?.split(',');

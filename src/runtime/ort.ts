@@ -75,8 +75,9 @@ export function wasmThreadsStarted(): ThreadsInfo | undefined {
 
 /**
  * The threads for the wasm build. Asked (`numThreads`): that many. Else, where the page (or worker)
- * is cross-origin isolated: every core up to MAX_DEFAULT_THREADS — ORT's own default takes half
- * the cores, one thread on a 2-core laptop. Not isolated: one (SharedArrayBuffer is missing, so
+ * is cross-origin isolated: every core but one (the page's), up to MAX_DEFAULT_THREADS — ORT's own
+ * default takes half the cores (2 of 4, 3 of 6; ours 3 and 4) — for a model at least
+ * MIN_HIDDEN_FOR_THREADS wide. Not isolated: one (SharedArrayBuffer is missing, so
  * ORT can start no thread), and the reason names the two headers that change that. In Node
  * (no `crossOriginIsolated`): ORT's default (`threads` 0).
  */
@@ -89,12 +90,15 @@ export function threadsFor(settings: OrtSettings, g: { crossOriginIsolated?: boo
   }
   if (isolated === undefined) return { threads: 0, reason: "onnxruntime-web's default (no crossOriginIsolated here: not a browser)" };
   const cores = Math.max(1, g.navigator?.hardwareConcurrency ?? 1);
-  if (!isolated) return { threads: 1, reason: `1 thread: the page is not cross-origin isolated; ${headers} and use ${Math.min(cores, MAX_DEFAULT_THREADS)}` };
+  // every core but one, for the page's own thread and the browser (on 2 cores, 2 threads ran a
+  // single MiniLM text 1.5× slower than 1: they fought the page for the second core)
+  const spare = Math.max(1, Math.min(cores - 1, MAX_DEFAULT_THREADS));
+  if (!isolated) return { threads: 1, reason: `1 thread: the page is not cross-origin isolated; ${headers}${spare > 1 ? ` and use ${spare}` : ''}` };
   if (hiddenSize !== undefined && hiddenSize < MIN_HIDDEN_FOR_THREADS && cores > 1) {
     return { threads: 1, reason: `1 thread: the model's hidden size (${hiddenSize}) is below ${MIN_HIDDEN_FOR_THREADS}, too small for threads to pay off (numThreads sets it)` };
   }
-  const threads = Math.min(cores, MAX_DEFAULT_THREADS);
-  return { threads, reason: `${threads} thread${threads === 1 ? '' : 's'}: the page is cross-origin isolated and has ${cores} core${cores === 1 ? '' : 's'} (the default takes every core up to ${MAX_DEFAULT_THREADS}; numThreads sets it)` };
+  const threads = spare;
+  return { threads, reason: `${threads} thread${threads === 1 ? '' : 's'}: the page is cross-origin isolated and has ${cores} core${cores === 1 ? '' : 's'} (the default takes every core but one, up to ${MAX_DEFAULT_THREADS}; numThreads sets it)` };
 }
 
 /** Settings for both builds: applied now to what is loaded, and to the wasm build when it loads. */

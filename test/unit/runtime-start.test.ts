@@ -15,10 +15,11 @@ import { fixtureUrl } from './helpers/model-folders.ts';
 const page = (crossOriginIsolated: boolean | undefined, cores: number) => ({ crossOriginIsolated, navigator: { hardwareConcurrency: cores } });
 
 describe('threadsFor', () => {
-  it('an isolated page gets every core up to the cap, and is told so', () => {
-    for (const cores of [1, 2, 3, 4, 8, 64]) {
+  it("an isolated page gets every core but the page's, up to the cap, and is told so", () => {
+    for (const [cores, threads] of [[1, 1], [2, 1], [3, 2], [4, 3], [5, 4], [8, 4], [64, 4]] as const) {
       const t = threadsFor({}, page(true, cores));
-      expect(t.threads).toBe(Math.min(cores, MAX_DEFAULT_THREADS));
+      expect(t.threads, `${cores} cores`).toBe(threads);
+      expect(threads).toBeLessThanOrEqual(MAX_DEFAULT_THREADS);
       expect(t.reason).toMatch(/cross-origin isolated/);
       expect(t.reason).not.toMatch(/not cross-origin/);
     }
@@ -30,6 +31,7 @@ describe('threadsFor', () => {
     expect(t.reason).toContain("'Cross-Origin-Opener-Policy: same-origin'");
     expect(t.reason).toContain("'Cross-Origin-Embedder-Policy: require-corp'");
     expect(t.reason).toContain('use 4');
+    expect(threadsFor({}, page(false, 2)).reason).not.toContain(' and use ');
   });
 
   it('numThreads wins where it can start; asked in a page that is not isolated, it says why it gets 1', () => {
@@ -46,7 +48,7 @@ describe('threadsFor', () => {
     expect(t.reason).toMatch(/hidden size \(32\) is below 256/);
     expect(threadsFor({}, page(true, 8), MIN_HIDDEN_FOR_THREADS - 1).threads).toBe(1);
     expect(threadsFor({}, page(true, 8), MIN_HIDDEN_FOR_THREADS).threads).toBe(4);
-    expect(threadsFor({}, page(true, 8), 384).threads).toBe(4);
+    expect(threadsFor({}, page(true, 4), 384).threads).toBe(3);
     // asked for, it is what is asked
     expect(threadsFor({ numThreads: 2 }, page(true, 8), 32).threads).toBe(2);
   });
