@@ -90,8 +90,9 @@ export function threadsFor(settings: OrtSettings, g: { crossOriginIsolated?: boo
   }
   if (isolated === undefined) return { threads: 0, reason: "onnxruntime-web's default (no crossOriginIsolated here: not a browser)" };
   const cores = Math.max(1, g.navigator?.hardwareConcurrency ?? 1);
-  // every core but one, for the page's own thread and the browser (on 2 cores, 2 threads ran a
-  // single MiniLM text 1.5× slower than 1: they fought the page for the second core)
+  // every core but one, for the page's own thread and the browser: on the 2-core build VM, two
+  // threads ran MiniLM 1.46× (B=1) to 1.72× (B=8) faster on a quiet machine, but 1.5× slower on
+  // single texts while other processes took the second core
   const spare = Math.max(1, Math.min(cores - 1, MAX_DEFAULT_THREADS));
   if (!isolated) return { threads: 1, reason: `1 thread: the page is not cross-origin isolated; ${headers}${spare > 1 ? ` and use ${spare}` : ''}` };
   if (hiddenSize !== undefined && hiddenSize < MIN_HIDDEN_FOR_THREADS && cores > 1) {
