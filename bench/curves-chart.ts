@@ -64,7 +64,7 @@ export function curvePanels(c: CostCurve): Panel[] {
     (['webgpu-embed', 'transformers.js'] as const).map((lib) => ({ lib, points: r.cases.map((k) => [x(k), f(k.results.find((q) => q.lib === lib)!)] as [number, number]) }));
   const panels: Panel[] = [
     { title: `texts/s — ${where}`, xLabel, yLabel: 'texts/s', series: series((q) => q.textsPerSecond) },
-    { title: `peak JS heap growth — ${where}`, xLabel, yLabel: 'bytes', series: series((q) => q.heapDeltaBytes) },
+    { title: `JS heap growth — ${where}`, xLabel, yLabel: 'bytes', series: series((q) => q.heapDeltaBytes) },
   ];
   if (r.device === 'webgpu') panels.push({ title: `GPU bytes at peak — ${where}`, xLabel, yLabel: 'bytes', series: series((q) => q.peakGpuBytes) });
   return panels;
