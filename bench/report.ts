@@ -153,25 +153,31 @@ export function renderReport(r: BenchResult, opts: { chart?: string; json?: stri
     L.push('');
     const get = (lib: string, cache: string) => fe.rows.find((x) => x.lib === lib && x.cache === cache)?.medianMs ?? NaN;
     L.push(...head([`time to first embedding (${fe.model} ${fe.dtype}, ${fe.device}, median of ${fe.reps})`, 'cold (localhost network)', 'warm (own cache)', 'warm ÷ cold']));
-    for (const lib of ['webgpu-embed', 'transformers.js']) {
+    const what: Record<string, string> = {
+      'webgpu-embed': 'IndexedDB, engine in its worker; from source under Vite\'s dev server',
+      'webgpu-embed (built)': 'the same, from dist/ as built: the worker one chunk; warm only',
+      'transformers.js': 'Cache API, pipeline in the page',
+    };
+    for (const lib of ['webgpu-embed', 'webgpu-embed (built)', 'transformers.js']) {
       const c = get(lib, 'cold'), w = get(lib, 'warm');
-      L.push(row([`${lib} (${lib === 'webgpu-embed' ? 'IndexedDB, engine in its worker' : 'Cache API, pipeline in the page'})`, ms(c), ms(w), `${(w / c).toFixed(2)}`]));
+      if (!Number.isFinite(w)) continue;
+      L.push(row([`${lib} (${what[lib]})`, ms(c), ms(w), Number.isFinite(c) ? `${(w / c).toFixed(2)}` : '–']));
     }
     // webgpu-embed's own breakdown of a load (info.loadTimings), medians over the reps
-    const parts = (cache: 'cold' | 'warm') => {
-      const d = fe.runs.filter((x) => x.lib === 'webgpu-embed' && x.cache === cache).map((x) => x.detail as { createMs?: number; firstEmbedMs?: number; loadTimings?: Record<string, number> } | undefined);
+    const parts = (lib: string, cache: 'cold' | 'warm') => {
+      const d = fe.runs.filter((x) => x.lib === lib && x.cache === cache).map((x) => x.detail as { createMs?: number; firstEmbedMs?: number; loadTimings?: Record<string, number> } | undefined);
       const med = (f: (x: NonNullable<(typeof d)[number]>) => number | undefined) => {
         const v = d.flatMap((x) => (x && f(x) !== undefined ? [f(x)!] : [])).sort((p, q) => p - q);
         return v.length ? v[Math.floor(v.length / 2)]! : NaN;
       };
       const lt = (k: string) => med((x) => x.loadTimings?.[k]);
-      return { total: get('webgpu-embed', cache), files: lt('filesMs'), tokenizer: lt('tokenizerMs'), graph: lt('graphMs'), session: lt('sessionMs'), selfCheck: lt('selfCheckMs'), engine: lt('totalMs'), create: med((x) => x.createMs), first: med((x) => x.firstEmbedMs) };
+      return { total: get(lib, cache), files: lt('filesMs'), tokenizer: lt('tokenizerMs'), graph: lt('graphMs'), session: lt('sessionMs'), selfCheck: lt('selfCheckMs'), engine: lt('totalMs'), create: med((x) => x.createMs), first: med((x) => x.firstEmbedMs) };
     };
-    const rowsOf = (['cold', 'warm'] as const).map((c) => [c, parts(c)] as const);
+    const rowsOf = [['cold', parts('webgpu-embed', 'cold')], ['warm', parts('webgpu-embed', 'warm')], ['warm, built', parts('webgpu-embed (built)', 'warm')]] as const;
     if (rowsOf.some(([, p]) => Number.isFinite(p.files))) {
       L.push('');
       L.push(...head(['webgpu-embed load, by stage (median ms)', 'files (IndexedDB or network, checks)', 'tokenizer', 'ONNX graph read', 'ORT session (wasm start + graph optimization)', 'self-check', 'worker start, messages, the rest', 'first embed() call', 'total', 'total ÷ files']));
-      for (const [c, p] of rowsOf) L.push(row([c, ms(p.files), ms(p.tokenizer), ms(p.graph), ms(p.session), ms(p.selfCheck), ms(p.create - p.engine), ms(p.first), ms(p.total), `${(p.total / p.files).toFixed(2)}×`]));
+      for (const [c, p] of rowsOf.filter(([, p]) => Number.isFinite(p.total))) L.push(row([c, ms(p.files), ms(p.tokenizer), ms(p.graph), ms(p.session), ms(p.selfCheck), ms(p.create - p.engine), ms(p.first), ms(p.total), `${(p.total / p.files).toFixed(2)}×`]));
     }
   }
 
