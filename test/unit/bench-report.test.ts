@@ -136,7 +136,7 @@ describe('bench report', () => {
     expect(md).toContain('| tiny-qwen3-embedding fp32 | webgpu | 32 mixed | 8 | 3.00 | 240 | 2.00 | 160 | **1.50×** | 1.30 / 2.80 | 1.0 KiB / 454.5 KiB | – |');
     // reranking, first embedding, long tasks, soak
     expect(md).toContain('| tiny-qwen3-reranker | wasm | 8 | 4 | 75.5 | 8.44 | **8.94×** |');
-    expect(md).toContain('| webgpu-embed (IndexedDB, engine in its worker) | 3850 ms | 3000 ms | 0.78 |');
+    expect(md).toContain("| webgpu-embed (IndexedDB, engine in its worker; from source under Vite's dev server) | 3850 ms | 3000 ms | 0.78 |");
     expect(md).toContain('| transformers.js, in the page (its pipeline) | 1,000 | 5126 ms | 1 | 5126 ms | 5076 ms |');
     expect(md).toContain('after dispose: 0 B');
     expect(md).toContain("minilm-shape fp16 on WebGPU (the adapter has no 'shader-f16')");
