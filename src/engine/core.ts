@@ -28,13 +28,13 @@ import { loadModel } from '../models/folder.ts';
 import type { HubOptions } from '../io/hub.ts';
 import type { FetchFile } from '../io/types.ts';
 import { percent, type LoadProgress, type ReadyProgress } from '../models/progress.ts';
-import type { ModelOverrides } from '../models/spec.ts';
+import { configHiddenSize, type ModelOverrides } from '../models/spec.ts';
 import type { Dtype, LoadedModel, PaddingSide } from '../models/types.ts';
 import type { AdapterReport } from '../runtime/adapter.ts';
 import { chooseBackend, type Backend, type BackendChoice, type DeviceRequest } from '../runtime/backend.ts';
 import { Mutex } from '../runtime/mutex.ts';
 import { nextTask } from '../runtime/next-task.ts';
-import { configureOrt, hintModel, runtimeFor, threadsFor, wasmThreadsStarted, type OrtSettings } from '../runtime/ort.ts';
+import { configureOrt, hintModel, wasmThreads, type OrtSettings } from '../runtime/ort.ts';
 import { warmStart, type WarmStart } from '../runtime/warm-start.ts';
 import type { CpuNode } from '../runtime/webgpu-ops.ts';
 import { fitBindingLimit, modelLimits, planBatches, type BatchingInfo, type BatchLimits } from './batching.ts';
@@ -206,7 +206,7 @@ export async function openEngine<R extends HeadRuntime, C, H extends EngineHead<
   let warm: WarmStart | undefined;
   const onConfig = (config: Record<string, unknown>) => {
     if (choice.backend !== 'wasm') return;
-    hintModel(typeof config.hidden_size === 'number' ? config.hidden_size : undefined);
+    hintModel(configHiddenSize(config));
     warm ??= warmStart(choice.backend);
   };
   let model: LoadedModel;
@@ -245,19 +245,10 @@ export async function openEngine<R extends HeadRuntime, C, H extends EngineHead<
     loadTimings,
     ...(cacheStats ? { cache: cacheStats } : {}),
     ...(runtime.session.cpuNodes ? { cpuNodes: runtime.session.cpuNodes } : {}),
-    ...(runtime.session.backend === 'wasm' ? await wasmThreads(opts.ort) : {}),
+    ...(runtime.session.backend === 'wasm' ? await wasmThreads().then((t) => ({ threads: t.threads, threadsReason: t.reason })) : {}),
   };
   opts.onProgress?.({ status: 'ready', name: opts.model, model: opts.model, task: head.task });
   return { model, runtime, head, limits, info, reload };
-}
-
-/** The wasm build's threads as it started (ORT lowers what it cannot start to 1), and why. */
-async function wasmThreads(settings: OrtSettings = {}): Promise<{ threads: number; threadsReason: string }> {
-  const ort = await runtimeFor('wasm');
-  const asked = wasmThreadsStarted() ?? threadsFor(settings);
-  const started = ort.env.wasm.numThreads ?? asked.threads;
-  const reason = asked.threads && started !== asked.threads ? `${asked.reason}; onnxruntime-web started ${started}` : asked.reason;
-  return { threads: started, threadsReason: reason };
 }
 
 /** What a head's batch progress event says besides its status ('embed', 'rerank'). */

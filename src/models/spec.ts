@@ -112,7 +112,6 @@ const NO_LIMIT = 1e9;
  */
 export function resolveSpecFacts(files: FolderFiles, preset: ModelPreset | undefined, overrides: ModelOverrides, baseUrl: string): SpecFacts {
   const { config } = files;
-  const text = asRecord(config.text_config);
   const latent = asRecord(config.latent_attention_config);
 
   // A graph that outputs the pooled vector wins over the folder's Pooling module: pooling its token
@@ -131,8 +130,7 @@ export function resolveSpecFacts(files: FolderFiles, preset: ModelPreset | undef
     graphWidth ??
     (pooling === 'graph' ? preset?.dimensions : undefined) ??
     (pooling === 'latent-attention' ? num(latent?.latent_dim) : undefined) ??
-    num(config.hidden_size) ??
-    num(text?.hidden_size) ??
+    configHiddenSize(config) ??
     num(files.pooling?.word_embedding_dimension) ??
     preset?.dimensions;
   if (dimensions === undefined) {
@@ -270,6 +268,11 @@ function tokenizerLimit(value: unknown): number | undefined {
 
 function side(value: unknown): PaddingSide | undefined {
   return value === 'left' || value === 'right' ? value : undefined;
+}
+
+/** The model's hidden size as config.json states it (a multimodal config in its text_config). */
+export function configHiddenSize(config: Record<string, unknown>): number | undefined {
+  return num(config.hidden_size) ?? num(asRecord(config.text_config)?.hidden_size);
 }
 
 function num(value: unknown): number | undefined {

@@ -7,8 +7,9 @@
  *    is Emscripten's *asyncify* build, which WebGPU's async calls need); in Node its Node build.
  *  - '#ort-wasm': in browsers 'onnxruntime-web/wasm', the *plain* build (ort-wasm-simd-threaded.wasm,
  *    14 MB against asyncify's 27 MB). Asyncify instruments every call that may suspend, and on the
- *    CPU path nothing suspends: the plain build ran a MiniLM-shaped graph ~1.45× faster (issue 16,
- *    onnxruntime-web 1.30, one thread). So device 'wasm' loads this one, and only when it is
+ *    CPU path nothing suspends. In Node the plain build ran a MiniLM-shaped graph ~1.45× faster; in
+ *    Chromium MiniLM ran the same (850 against 849 ms, one thread) and the small Qwen3 shapes up to
+ *    1.3× faster (`npm run bench`, 2026-12-07). So device 'wasm' loads this one, and only when it is
  *    asked for: a WebGPU engine never downloads it (its self-check's wasm reference and a fallback
  *    after a lost device do). In Node both names are the same module.
  *
@@ -26,7 +27,7 @@ export type OrtModule = typeof ort;
 export interface OrtSettings {
   /** where ort-wasm-*.wasm/.mjs are served, when the app's bundler does not place them */
   wasmPaths?: string;
-  /** wasm threads (used when the page is cross-origin isolated); see `defaultThreads` otherwise */
+  /** wasm threads (used when the page is cross-origin isolated); `threadsFor` chooses otherwise */
   numThreads?: number;
 }
 
@@ -49,7 +50,6 @@ export const MIN_HIDDEN_FOR_THREADS = 256;
 let current: OrtSettings = {};
 /** the hidden size of the model whose load starts the wasm build (its thread count is fixed then) */
 let hiddenHint: number | undefined;
-const configured = new WeakSet<object>();
 /** the threads the wasm build started with, once handed out (ORT reads numThreads once, at its first session) */
 let started: ThreadsInfo | undefined;
 
@@ -60,7 +60,6 @@ function apply(m: OrtModule): void {
     if (t.threads) m.env.wasm.numThreads = t.threads;
   }
   m.env.logLevel = 'error';
-  configured.add(m);
 }
 
 /** The hidden size of the model about to start the wasm build (before `runtimeFor('wasm')`); later loads share its threads. */
@@ -68,9 +67,12 @@ export function hintModel(hiddenSize: number | undefined): void {
   if (!started) hiddenHint = hiddenSize;
 }
 
-/** The threads the wasm build started with and why (undefined before it started). */
-export function wasmThreadsStarted(): ThreadsInfo | undefined {
-  return started;
+/** The wasm build's threads as it started (ORT lowers what it cannot start to 1), and why. */
+export async function wasmThreads(): Promise<ThreadsInfo> {
+  const m = await runtimeFor('wasm');
+  const asked = started!;
+  const threads = m.env.wasm.numThreads ?? asked.threads;
+  return { threads, reason: asked.threads && threads !== asked.threads ? `${asked.reason}; onnxruntime-web started ${threads}` : asked.reason };
 }
 
 /**
@@ -98,8 +100,7 @@ export function threadsFor(settings: OrtSettings, g: { crossOriginIsolated?: boo
   if (hiddenSize !== undefined && hiddenSize < MIN_HIDDEN_FOR_THREADS && cores > 1) {
     return { threads: 1, reason: `1 thread: the model's hidden size (${hiddenSize}) is below ${MIN_HIDDEN_FOR_THREADS}, too small for threads to pay off (numThreads sets it)` };
   }
-  const threads = spare;
-  return { threads, reason: `${threads} thread${threads === 1 ? '' : 's'}: the page is cross-origin isolated and has ${cores} core${cores === 1 ? '' : 's'} (the default takes every core but one, up to ${MAX_DEFAULT_THREADS}; numThreads sets it)` };
+  return { threads: spare, reason: `${spare} thread${spare === 1 ? '' : 's'}: the page is cross-origin isolated and has ${cores} core${cores === 1 ? '' : 's'} (the default takes every core but one, up to ${MAX_DEFAULT_THREADS}; numThreads sets it)` };
 }
 
 /** Settings for both builds: applied now to what is loaded, and to the wasm build when it loads. */
@@ -116,7 +117,7 @@ export function runtimeFor(backend: 'webgpu' | 'wasm'): Promise<OrtModule> {
   if (backend === 'webgpu') return Promise.resolve(ort);
   return (wasmBuild ??= import('#ort-wasm').then((m) => {
     const mod = ((m as { default?: OrtModule }).default?.InferenceSession ? (m as { default: OrtModule }).default : m) as OrtModule;
-    if (!configured.has(mod)) apply(mod);
+    apply(mod);
     // handed out: its first session starts it with these threads, whatever later settings say
     started ??= threadsFor(current, globalThis, hiddenHint);
     return mod;
