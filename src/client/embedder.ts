@@ -135,7 +135,7 @@ export async function createEmbedder(options: CreateEmbedderOptions): Promise<Em
         checkOptions(o, EMBED_RULES, 'countTokens()', AT_LOAD);
         return engine.countTokens(texts, o);
       },
-      stats: async () => ({ liveGpuBuffers: engine.liveGpuBuffers, lastReadbackBytes: engine.lastReadbackBytes, ...(engine.lastCall ? { lastCall: engine.lastCall } : {}) }),
+      stats: async () => engine.stats(),
       dispose: () => engine.dispose(),
     }, (texts, o) => engine.embedPassages(texts, o));
   }

@@ -42,7 +42,7 @@ import { DeviceGuard, forgetWeights, type GuardedRuntime } from './device-guard.
 import { openWeightCache } from './model-cache.ts';
 import { checkSelfCheckOption, type SelfCheckOption, type SelfCheckOutcome } from './self-check.ts';
 import type { BatchContext } from './session-run.ts';
-import { StageClock, type CallTimings } from './stage-clock.ts';
+import { StageClock } from './stage-clock.ts';
 import { cpuNodesWarning, type LoadWarning } from './warnings.ts';
 
 /** The load options both engines take (EmbedderEngineOptions and RerankerEngineOptions add their own). */
@@ -301,9 +301,6 @@ export class EngineCore<R extends HeadRuntime> {
   get lastReadbackBytes(): number {
     return this.runtime.gpu?.lastReadbackBytes ?? 0;
   }
-
-  /** where the last call's time went, by stage (stage-clock.ts); undefined before the first call */
-  lastCall?: CallTimings;
 
   /** A call after dispose() is a DisposedError. */
   protected checkOpen(): void {

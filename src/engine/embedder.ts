@@ -83,6 +83,8 @@ export interface EmbedderEngine {
   readonly lastReadbackBytes: number;
   /** where the last embed() call's time went, by stage (stage-clock.ts) */
   readonly lastCall?: CallTimings | undefined;
+  /** what embedder.stats() answers, in this thread or from the worker */
+  stats(): { liveGpuBuffers: number; lastReadbackBytes: number; lastCall?: CallTimings };
 }
 
 export async function createEmbedderEngine(opts: EmbedderEngineOptions): Promise<EmbedderEngine> {
@@ -102,6 +104,8 @@ export async function createEmbedderEngine(opts: EmbedderEngineOptions): Promise
 /** The embedding head over the engine core: prompts and windows in, [count, dims] vectors out. */
 class Embedder extends EngineCore<EmbedRuntime> implements EmbedderEngine {
   readonly info: EmbedderInfo;
+  /** where the last embed() call's time went, by stage (stage-clock.ts); undefined before the first call */
+  lastCall?: CallTimings;
 
   constructor(opened: OpenedEngine<EmbedRuntime, SelfCheckInfo>) {
     super(opened, 'this embedder was disposed; create a new one with createEmbedder()');
@@ -156,6 +160,10 @@ class Embedder extends EngineCore<EmbedRuntime> implements EmbedderEngine {
       truncated: prepared.flatMap((p, i) => (p.truncated && o.longText !== 'chunk' ? [i] : [])),
       tokens: prepared.map((p) => p.fullLength),
     };
+  }
+
+  stats() {
+    return { liveGpuBuffers: this.liveGpuBuffers, lastReadbackBytes: this.lastReadbackBytes, ...(this.lastCall ? { lastCall: this.lastCall } : {}) };
   }
 
   countTokens(texts: readonly string[], o: Pick<EmbedCallOptions, 'task' | 'instruction'> = {}): number[] {

@@ -96,8 +96,7 @@ const api = {
   },
 
   stats(id: number) {
-    const e = embedder(id);
-    return { liveGpuBuffers: e.liveGpuBuffers, lastReadbackBytes: e.lastReadbackBytes, ...(e.lastCall ? { lastCall: e.lastCall } : {}) };
+    return embedder(id).stats();
   },
 
   async disposeEmbedder(id: number) {
