@@ -142,8 +142,10 @@ export async function environment(): Promise<PageEnvironment> {
 
 interface Runner {
   lib: Lib;
-  /** embeds texts in batches of (at most) batchSize; returns where the time went, by stage (ms), where the library says */
-  run(texts: string[], batchSize: number): Promise<Stages | void>;
+  /** embeds texts in batches of (at most) batchSize */
+  run(texts: string[], batchSize: number): Promise<void>;
+  /** where the last run's time went, by stage (ms), asked after the run's clock stopped */
+  stages(): Promise<Stages | undefined>;
   /** tokens computed and real tokens for these texts at this batch size */
   padding(texts: string[], batchSize: number): Promise<{ computed: number; real: number; batches: number }>;
   dispose(): Promise<void>;
@@ -197,14 +199,17 @@ async function ours(o: CompareOptions): Promise<Runner> {
     return e;
   };
   const first = await get(o.cases[0]?.batchSize ?? 1);
+  let last: Embedder | undefined;
   return {
     lib: 'webgpu-embed',
     info: { device: first.info.device, dtype: first.info.dtype, pooling: first.info.pooling, normalize: first.info.normalize, dimensions: first.info.dimensions, maxTokens: first.info.maxTokens, ...(first.info.threads !== undefined ? { threads: first.info.threads, threadsReason: first.info.threadsReason } : {}) },
     async run(texts, batchSize) {
-      const e = await get(batchSize);
-      await e.embed(texts, { onProgress: sampleHeap });
+      last = await get(batchSize);
+      await last.embed(texts, { onProgress: sampleHeap });
+    },
+    async stages() {
       // the engine's own stage clock (stats().lastCall, src/engine/stage-clock.ts)
-      const { lastCall } = await e.stats();
+      const lastCall = last && (await last.stats()).lastCall;
       return lastCall ? (Object.fromEntries(Object.entries(lastCall).filter(([k]) => k.endsWith('Ms'))) as Stages) : undefined;
     },
     async padding(texts, batchSize) {
@@ -229,6 +234,7 @@ async function transformersJs(tjs: Tjs, o: CompareOptions): Promise<Runner> {
   // Its ORT session's run(), timed: the part of a call both libraries hand to onnxruntime-web.
   const session = (extractor as unknown as { model: { sessions: Record<string, { run: (...a: unknown[]) => Promise<unknown> }> } }).model.sessions['model']!;
   let ortMs = 0;
+  let lastStages: Stages | undefined;
   const ortRun = session.run.bind(session);
   session.run = async (...a: unknown[]) => {
     const t0 = performance.now();
@@ -251,7 +257,10 @@ async function transformersJs(tjs: Tjs, o: CompareOptions): Promise<Runner> {
         out.dispose?.();
       }
       const totalMs = performance.now() - t0;
-      return { totalMs, runMs: ortMs, otherMs: totalMs - ortMs };
+      lastStages = { totalMs, runMs: ortMs, otherMs: totalMs - ortMs };
+    },
+    async stages() {
+      return lastStages;
     },
     async padding(texts, batchSize) {
       let computed = 0, real = 0, batches = 0;
@@ -340,7 +349,7 @@ export async function compare(o: CompareOptions): Promise<CompareResult> {
   try {
     for (const c of o.cases) {
       const texts = corpus(c.corpus, c.texts, c.fixedTokens ?? 64);
-      const per = new Map<Lib, { ms: number[]; stages: (Stages | void)[]; heapDelta: number; heapPeak: number; readback: number; largest: number; gpuPeak: number }>();
+      const per = new Map<Lib, { ms: number[]; stages: (Stages | undefined)[]; heapDelta: number; heapPeak: number; readback: number; largest: number; gpuPeak: number }>();
       for (const r of runners) {
         await r.run(texts, c.batchSize); // warm-up: shaders, shapes, allocator
         per.set(r.lib, { ms: [], stages: [], heapDelta: 0, heapPeak: 0, readback: 0, largest: 0, gpuPeak: 0 });
@@ -352,10 +361,10 @@ export async function compare(o: CompareOptions): Promise<CompareResult> {
           acc.maps = [];
           acc.peak = acc.live;
           const s = performance.now();
-          const { value: stages, heapDelta, heapPeak } = await withHeap(() => r.run(texts, c.batchSize));
+          const { heapDelta, heapPeak } = await withHeap(() => r.run(texts, c.batchSize));
           const p = per.get(r.lib)!;
           p.ms.push(performance.now() - s);
-          p.stages.push(stages);
+          p.stages.push(await r.stages());
           p.heapDelta = Math.max(p.heapDelta, heapDelta);
           p.heapPeak = Math.max(p.heapPeak, heapPeak);
           p.readback = acc.readback;
@@ -368,7 +377,8 @@ export async function compare(o: CompareOptions): Promise<CompareResult> {
         const p = per.get(r.lib)!;
         const pad = await r.padding(texts, c.batchSize);
         const m = median(p.ms);
-        const medianRun = p.ms.indexOf(m) >= 0 ? p.ms.indexOf(m) : p.ms.map((x) => Math.abs(x - m)).indexOf(Math.min(...p.ms.map((x) => Math.abs(x - m))));
+        // the run nearest the median (the median itself with an odd count)
+        const medianRun = p.ms.reduce((best, x, i) => (Math.abs(x - m) < Math.abs(p.ms[best]! - m) ? i : best), 0);
         const stages = p.stages[medianRun];
         results.push({
           lib: r.lib,
