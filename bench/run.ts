@@ -175,23 +175,22 @@ try {
     }
   }
 
+  /** A compare() of one model folder (test/fixtures/models, or the zoo), with what every section shares. */
+  const comparison = (c: Pick<CompareOptions, 'model' | 'device' | 'dtype' | 'pooling' | 'cases' | 'runs'>, folder = MODELS_PATH): CompareOptions => ({
+    ...c,
+    modelUrl: server.url(`${folder}${c.model}/`),
+    modelsPath: folder,
+    tjsOrt: server.url(TJS_ORT_PATH),
+    // the padded-token cap per batch is B × this: never what cuts a batch here (texts ≤ 258 tokens)
+    maxTokens: 512,
+    // grouped by batch size: webgpu-embed keeps one embedder per batch size
+    cases: [...c.cases].sort((a, b) => a.batchSize - b.batchSize),
+    ...(threads ? { numThreads: threads } : {}),
+  });
+
   if (wanted('throughput')) {
     for (const c of configs.filter((k) => (!devicesWanted || devicesWanted.includes(k.device)) && (!modelsWanted || modelsWanted.includes(k.model)))) {
-      const o: CompareOptions = {
-        modelUrl: modelUrl(c.model),
-        modelsPath: MODELS_PATH,
-        model: c.model,
-        device: c.device,
-        dtype: c.dtype,
-        pooling: POOLING[c.model]!,
-        tjsOrt: server.url(TJS_ORT_PATH),
-        // the padded-token cap per batch is B × this: never what cuts a batch here (texts ≤ 258 tokens)
-        maxTokens: 512,
-        // grouped by batch size: webgpu-embed keeps one embedder per batch size
-        cases: [...c.cases].sort((a, b) => a.batchSize - b.batchSize),
-        runs,
-        ...(threads ? { numThreads: threads } : {}),
-      };
+      const o = comparison({ model: c.model, device: c.device, dtype: c.dtype, pooling: POOLING[c.model]!, cases: c.cases, runs });
       const r = await part(`throughput ${c.model} ${c.dtype} ${c.device} (${c.cases.map((k) => `${k.texts}×B${k.batchSize}`).join(', ')})`, () => page<CompareResult>(`m.compare(${jsArgs(o)})`));
       if (r) {
         throughput.push(r);
@@ -221,19 +220,7 @@ try {
             skipped.push({ what: `${z.model} ${dtype} on WebGPU`, why: "the adapter has no 'shader-f16'" });
             continue;
           }
-          const o: CompareOptions = {
-            modelUrl: server.url(`/test/fixtures/zoo/${z.model}/`),
-            modelsPath: '/test/fixtures/zoo/',
-            model: z.model,
-            device,
-            dtype,
-            pooling: z.pooling,
-            tjsOrt: server.url(TJS_ORT_PATH),
-            maxTokens: 512,
-            cases: z.cases,
-            runs: Math.min(runs, 3),
-            ...(threads ? { numThreads: threads } : {}),
-          };
+          const o = comparison({ model: z.model, device, dtype, pooling: z.pooling, cases: z.cases, runs: Math.min(runs, 3) }, '/test/fixtures/zoo/');
           const r = await part(`dtype ${z.model} ${dtype} ${device}`, () => page<CompareResult>(`m.compare(${jsArgs(o)})`));
           if (r) {
             dtypes.push(r);
@@ -255,7 +242,7 @@ try {
     for (const device of devices) {
       for (const { axis, cases } of axes) {
         const model = 'tiny-qwen3-embedding';
-        const o: CompareOptions = { modelUrl: modelUrl(model), modelsPath: MODELS_PATH, model, device, dtype: 'fp32', pooling: POOLING[model]!, tjsOrt: server.url(TJS_ORT_PATH), maxTokens: 512, cases, runs: Math.min(runs, 3), ...(threads ? { numThreads: threads } : {}) };
+        const o = comparison({ model, device, dtype: 'fp32', pooling: POOLING[model]!, cases, runs: Math.min(runs, 3) });
         const r = await part(`cost curve over ${axis === 'texts' ? 'corpus size' : 'text length'}, ${model} ${device}`, () => page<CompareResult>(`m.compare(${jsArgs(o)})`));
         if (r) {
           curves.push({ axis, result: r });
