@@ -181,6 +181,21 @@ export function renderReport(r: BenchResult, opts: { chart?: string; json?: stri
     }
   }
 
+  // first embedding on WebGPU: each library on its own onnxruntime-web build
+  const fg = r.firstEmbeddingWebgpu;
+  if (fg) {
+    L.push('');
+    const get = (lib: string, cache: string) => fg.rows.find((x) => x.lib === lib && x.cache === cache)?.medianMs ?? NaN;
+    const session = (lib: string, cache: string) => {
+      const v = fg.runs.filter((x) => x.lib === lib && x.cache === cache).map((x) => (x.detail as { loadTimings?: { sessionMs?: number } } | undefined)?.loadTimings?.sessionMs ?? NaN).filter(Number.isFinite).sort((p, q) => p - q);
+      return v.length ? v[Math.floor(v.length / 2)]! : NaN;
+    };
+    L.push(...head([`time to first embedding (${fg.model} ${fg.dtype}, ${fg.device}, median of ${fg.reps})`, 'cold (localhost network)', 'warm (own cache)', 'ORT session, warm']));
+    L.push(row(["webgpu-embed (onnxruntime-web's JSPI build where the browser has JSPI)", ms(get('webgpu-embed', 'cold')), ms(get('webgpu-embed', 'warm')), ms(session('webgpu-embed', 'warm'))]));
+    L.push(row(["transformers.js (its onnxruntime-web's asyncify build)", ms(get('transformers.js', 'cold')), ms(get('transformers.js', 'warm')), '–']));
+    L.push(row(['ratio (transformers.js ÷ webgpu-embed)', ratio(get('transformers.js', 'cold') / get('webgpu-embed', 'cold')), ratio(get('transformers.js', 'warm') / get('webgpu-embed', 'warm')), '']));
+  }
+
   // long tasks
   if (r.longTasks.length) {
     L.push('');

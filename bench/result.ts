@@ -55,6 +55,8 @@ export interface BenchResult {
   curves?: CostCurve[];
   nodeCeiling: CeilingResult[];
   firstEmbedding?: FirstEmbeddingSummary;
+  /** the same on WebGPU (no stage table), where an adapter is */
+  firstEmbeddingWebgpu?: FirstEmbeddingSummary;
   longTasks: LongTasks[];
   gpuSoak?: GpuSoak;
   rerank: RerankCompare[];

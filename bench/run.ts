@@ -265,19 +265,20 @@ try {
   }
 
   let firstEmbedding: FirstEmbeddingSummary | undefined;
+  let firstEmbeddingWebgpu: FirstEmbeddingSummary | undefined;
   if (wanted('first-embedding')) {
     const reps = mode === 'quick' ? 1 : 5;
     // the library as built too (dist/, as an app's bundler gets it): built first, so it is this tree's
     const built = await part('npm run build (the library as built, for the warm start)', async () => (execFileSync('npm', ['run', 'build', '--silent'], { cwd: REPO_ROOT, stdio: 'ignore' }), true));
-    const fe = { modelUrl: modelUrl('minilm-shape'), modelsPath: MODELS_PATH, model: 'minilm-shape', device: 'wasm' as const, dtype: 'fp32' as const, pooling: 'mean', tjsOrt: server.url(TJS_ORT_PATH) };
-    firstEmbedding = await part(`time to first embedding (minilm-shape fp32, wasm, ${reps} reps)`, async () => {
+    const fe = { modelUrl: modelUrl('minilm-shape'), modelsPath: MODELS_PATH, model: 'minilm-shape', device: 'wasm' as 'wasm' | 'webgpu', dtype: 'fp32' as const, pooling: 'mean', tjsOrt: server.url(TJS_ORT_PATH) };
+    /** `reps` rounds, each from empty caches: every library cold, then warm (the built library shares the source's cache: warm only) */
+    const timeLoads = async (o: typeof fe, reps: number, withBuilt: boolean): Promise<FirstEmbeddingSummary> => {
       const all: FirstEmbedding[] = [];
       for (let i = 0; i < reps; i++) {
         await page('m.clearCaches()');
         for (const cache of ['cold', 'warm'] as const) {
-          // the built library shares the source's IndexedDB cache: it is timed warm only
-          const libs = cache === 'cold' || !built ? (['webgpu-embed', 'transformers.js'] as const) : (['webgpu-embed', 'transformers.js', 'webgpu-embed (built)'] as const);
-          for (const lib of libs) all.push(await page<FirstEmbedding>(`m.firstEmbedding(${jsArgs(lib, cache, fe)})`));
+          const libs = cache === 'cold' || !withBuilt ? (['webgpu-embed', 'transformers.js'] as const) : (['webgpu-embed', 'transformers.js', 'webgpu-embed (built)'] as const);
+          for (const lib of libs) all.push(await page<FirstEmbedding>(`m.firstEmbedding(${jsArgs(lib, cache, o)})`));
         }
       }
       await page('m.clearCaches()');
@@ -288,8 +289,14 @@ try {
         }),
       );
       for (const r of rows) log(`  ${r.lib} ${r.cache}: ${r.medianMs.toFixed(0)} ms`);
-      return { model: fe.model, device: fe.device, dtype: fe.dtype, reps, rows, runs: all };
-    });
+      return { model: o.model, device: o.device, dtype: o.dtype, reps, rows, runs: all };
+    };
+    firstEmbedding = await part(`time to first embedding (minilm-shape fp32, wasm, ${reps} reps)`, () => timeLoads(fe, reps, !!built));
+    // WebGPU: each library on its own onnxruntime-web build (ours JSPI where the browser has it, src/runtime/ort.ts)
+    if (adapter.available) {
+      const r = mode === 'quick' ? 1 : 3;
+      firstEmbeddingWebgpu = await part(`time to first embedding (minilm-shape fp32, WebGPU, ${r} reps)`, () => timeLoads({ ...fe, device: 'webgpu' }, r, false));
+    }
   }
 
   const longTasks: LongTasks[] = [];
@@ -362,6 +369,7 @@ try {
     ...(curves.length ? { curves } : {}),
     nodeCeiling: nodeResults,
     ...(firstEmbedding ? { firstEmbedding } : {}),
+    ...(firstEmbeddingWebgpu ? { firstEmbeddingWebgpu } : {}),
     longTasks,
     ...(gpuSoak ? { gpuSoak } : {}),
     rerank,

@@ -77,6 +77,7 @@ export const LOAD_RULES: Rules<LoadOptions> = {
   worker: boolean,
   wasmPaths: string,
   numThreads: number,
+  jspi: boolean,
   limits: object(LIMITS_RULES),
   cache: custom((v, path, where) => {
     if (v === false) return;

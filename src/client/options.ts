@@ -67,6 +67,12 @@ export interface LoadOptions {
   wasmPaths?: string;
   /** wasm threads (used when the page is cross-origin isolated) */
   numThreads?: number;
+  /**
+   * WebGPU runs on onnxruntime-web's JSPI build where the browser has JSPI (Chrome and Edge 137+),
+   * else on its asyncify build; false keeps the asyncify build. The first WebGPU load in a thread
+   * (the worker, or the page with `worker: false`) fixes it.
+   */
+  jspi?: boolean;
   /** batch limits: items per batch, padded tokens per batch, the cost of one more batch */
   limits?: Partial<BatchLimits>;
   /** the IndexedDB weight cache (on by default where IndexedDB exists): options, or false to always download */
@@ -78,7 +84,7 @@ export interface LoadOptions {
 export function engineLoadOptions<O extends LoadOptions>(o: O, extra: Record<string, unknown> = {}) {
   // 'auto' and a map become the file's dtype, or nothing (the engine's choice per device).
   const dtype = resolveDtypeOption(o.dtype);
-  const ort: OrtSettings = { ...(o.wasmPaths ? { wasmPaths: o.wasmPaths } : {}), ...(o.numThreads ? { numThreads: o.numThreads } : {}) };
+  const ort: OrtSettings = { ...(o.wasmPaths ? { wasmPaths: o.wasmPaths } : {}), ...(o.numThreads ? { numThreads: o.numThreads } : {}), ...(o.jspi !== undefined ? { jspi: o.jspi } : {}) };
   // Read the model string here, on the page: a malformed one fails before a worker starts, and a
   // relative folder URL and a relative hub host resolve against the page, not the worker's script
   // (whose './' is the library's assets folder). The worker gets the hub settings resolved, so

@@ -1,34 +1,42 @@
 /**
  * onnxruntime-web, through the package's own subpath imports (package.json "imports"), so the
  * app's bundler (or Node) picks the build by its conditions and emits the .wasm next to our
- * worker (`new URL('…wasm', import.meta.url)` in ORT's bundles), never fetched from a CDN:
+ * worker (`new URL('…wasm', import.meta.url)` in ORT's bundles), never fetched from a CDN. Each
+ * build is imported when a backend first asks for it (`runtimeFor`):
  *
- *  - '#ort': in browsers 'onnxruntime-web/webgpu' (the WebGPU execution provider; its wasm binary
- *    is Emscripten's *asyncify* build, which WebGPU's async calls need); in Node its Node build.
+ *  - WebGPU, where the browser has JSPI (WebAssembly.Suspending and WebAssembly.promising: Chrome
+ *    and Edge 137+): '#ort-jspi', 'onnxruntime-web/jspi'. WebGPU's calls are asynchronous and
+ *    ORT's C++ waits for them; JSPI suspends the wasm stack in the engine, where the asyncify
+ *    build instruments every function that may suspend (27 MB against 16.8 MB). In Chromium on
+ *    SwiftShader a MiniLM-shaped WebGPU session was created in 1122–1401 ms against asyncify's
+ *    1628–2200 ms, runs the same (the software GPU is the cost there); 2026-12-07, `ort.jspi`.
+ *  - WebGPU elsewhere (or `jspi: false`): '#ort', 'onnxruntime-web/webgpu', the asyncify build.
  *  - '#ort-wasm': in browsers 'onnxruntime-web/wasm', the *plain* build (ort-wasm-simd-threaded.wasm,
- *    14 MB against asyncify's 27 MB). Asyncify instruments every call that may suspend, and on the
- *    CPU path nothing suspends. In Node the plain build ran a MiniLM-shaped graph ~1.45× faster; in
- *    Chromium MiniLM ran the same (850 against 849 ms, one thread) and the small Qwen3 shapes up to
- *    1.3× faster (`npm run bench`, 2026-12-07). So device 'wasm' loads this one, and only when it is
- *    asked for: a WebGPU engine never downloads it (its self-check's wasm reference and a fallback
- *    after a lost device do). In Node both names are the same module.
+ *    14 MB). On the CPU path nothing suspends. In Node the plain build ran a MiniLM-shaped graph
+ *    ~1.45× faster than asyncify; in Chromium MiniLM ran the same (850 against 849 ms, one thread)
+ *    and the small Qwen3 shapes up to 1.3× faster (`npm run bench`, 2026-12-07). So device 'wasm'
+ *    loads this one, and only when it is asked for: a WebGPU engine never downloads it (its
+ *    self-check's wasm reference and a fallback after a lost device do).
  *
- * Two builds in one page are two onnxruntime-web instances (each its own onnxruntime-common, env
- * and wasm memory); a session and the tensors it is fed come from the same one (`runtimeFor`).
- * An app that serves ORT's files itself sets `wasmPaths` (both builds' files are in ORT's dist/).
+ * In Node the three names are one module (its Node build). In a browser, two builds in one page
+ * are two onnxruntime-web instances (each its own onnxruntime-common, env and wasm memory); a
+ * session and the tensors it is fed come from the same one (`runtimeFor`). An app that serves
+ * ORT's files itself sets `wasmPaths` (every build's files are in ORT's dist/).
  */
-import * as ort from '#ort';
+import type * as ort from '#ort';
 
-export { ort };
+export type { ort };
 
 /** onnxruntime-web's API, as either build exports it */
-export type OrtModule = typeof ort;
+export type OrtModule = typeof import('#ort');
 
 export interface OrtSettings {
   /** where ort-wasm-*.wasm/.mjs are served, when the app's bundler does not place them */
   wasmPaths?: string;
   /** wasm threads (used when the page is cross-origin isolated); `threadsFor` chooses otherwise */
   numThreads?: number;
+  /** false: WebGPU on the asyncify build even where the browser has JSPI */
+  jspi?: boolean;
 }
 
 /** What the wasm build runs on: the threads asked of it, and why that many. */
@@ -103,20 +111,48 @@ export function threadsFor(settings: OrtSettings, g: { crossOriginIsolated?: boo
   return { threads: spare, reason: `${spare} thread${spare === 1 ? '' : 's'}: the page is cross-origin isolated and has ${cores} core${cores === 1 ? '' : 's'} (the default takes every core but one, up to ${MAX_DEFAULT_THREADS}; numThreads sets it)` };
 }
 
-/** Settings for both builds: applied now to what is loaded, and to the wasm build when it loads. */
+/** Settings for the builds: applied now to those loaded, and to the others as they load. */
 export function configureOrt(settings: OrtSettings = {}): void {
   current = settings;
-  apply(ort);
+  if (webgpuBuild) void webgpuBuild.module.then(apply);
   if (wasmBuild) void wasmBuild.then(apply);
 }
 
+/** Whether this browser has JSPI (WebAssembly's JavaScript Promise Integration), which ORT's jspi build needs. */
+export function hasJspi(g: { WebAssembly?: unknown } = globalThis): boolean {
+  const wa = g.WebAssembly as { Suspending?: unknown; promising?: unknown } | undefined;
+  return typeof wa?.Suspending === 'function' && typeof wa?.promising === 'function';
+}
+
+/** Which build runs WebGPU: 'jspi' where the browser has JSPI and the settings allow it, else 'asyncify'. */
+export function webgpuBuildFor(settings: OrtSettings, g: { WebAssembly?: unknown } = globalThis): 'jspi' | 'asyncify' {
+  return settings.jspi !== false && hasJspi(g) ? 'jspi' : 'asyncify';
+}
+
+const moduleOf = (m: unknown): OrtModule => ((m as { default?: OrtModule }).default?.InferenceSession ? (m as { default: OrtModule }).default : m) as OrtModule;
+
+let webgpuBuild: { name: 'jspi' | 'asyncify'; module: Promise<OrtModule> } | undefined;
 let wasmBuild: Promise<OrtModule> | undefined;
 
-/** The onnxruntime-web build that runs a backend: the plain wasm build for 'wasm', the WebGPU build otherwise. */
+/** The onnxruntime-web build that runs WebGPU, and which one it is (chosen at its first use in this thread; later settings do not change it). */
+export function webgpuRuntime(): { name: 'jspi' | 'asyncify'; module: Promise<OrtModule> } {
+  if (!webgpuBuild) {
+    const name = webgpuBuildFor(current);
+    const module = (name === 'jspi' ? import('#ort-jspi') : import('#ort')).then((m) => {
+      const mod = moduleOf(m);
+      apply(mod);
+      return mod;
+    });
+    webgpuBuild = { name, module };
+  }
+  return webgpuBuild;
+}
+
+/** The onnxruntime-web build that runs a backend: the plain wasm build for 'wasm', the WebGPU build (JSPI or asyncify) otherwise. */
 export function runtimeFor(backend: 'webgpu' | 'wasm'): Promise<OrtModule> {
-  if (backend === 'webgpu') return Promise.resolve(ort);
+  if (backend === 'webgpu') return webgpuRuntime().module;
   return (wasmBuild ??= import('#ort-wasm').then((m) => {
-    const mod = ((m as { default?: OrtModule }).default?.InferenceSession ? (m as { default: OrtModule }).default : m) as OrtModule;
+    const mod = moduleOf(m);
     apply(mod);
     // handed out: its first session starts it with these threads, whatever later settings say
     started ??= threadsFor(current, globalThis, hiddenHint);

@@ -4,7 +4,8 @@
  * GPU and the CPU around each, which is correct but slow, and it says so only in a verbose log.
  *
  * Where the list comes from. `onnxruntime-web/webgpu` 1.30.0 loads ort-wasm-simd-threaded.asyncify
- * .{mjs,wasm}: the native C++ WebGPU provider (onnxruntime/core/providers/webgpu and
+ * .{mjs,wasm} and `onnxruntime-web/jspi` ort-wasm-simd-threaded.jspi.{mjs,wasm} (src/runtime/ort.ts
+ * picks one), the same C++ built two ways: the native C++ WebGPU provider (onnxruntime/core/providers/webgpu and
  * contrib_ops/webgpu; "WebGpuExecutionProvider" in its placement log), not the older JSEP one that
  * the package's docs/webgpu-operators.md still describes (that table lacks MatMulBnb4, for one,
  * which 1.30.0 runs on WebGPU). The repository's kernel lists could not be tied to the 1.30.0

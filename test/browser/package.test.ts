@@ -64,8 +64,9 @@ describe('npm pack → a fresh Vite app → Chromium', () => {
     // The app's bundler found `new Worker(new URL('./worker.js', import.meta.url))` and emitted our
     // worker, and onnxruntime-web's `new URL('…wasm', import.meta.url)` and emitted its wasm.
     expect(assets.some((f) => /^worker-.*\.js$/.test(f))).toBe(true);
-    // both onnxruntime-web builds: the plain one for device 'wasm', asyncify for WebGPU (src/runtime/ort.ts)
-    expect(assets.filter((f) => /^ort-wasm.*\.wasm$/.test(f)).map((f) => f.replace(/-[\w-]{8}\.wasm$/, '.wasm')).sort()).toEqual(['ort-wasm-simd-threaded.asyncify.wasm', 'ort-wasm-simd-threaded.wasm']);
+    // the three onnxruntime-web builds: the plain one for device 'wasm', JSPI for WebGPU where the
+    // browser has it, asyncify where it has not (src/runtime/ort.ts); a page fetches one or two
+    expect(assets.filter((f) => /^ort-wasm.*\.wasm$/.test(f)).map((f) => f.replace(/-[\w-]{8}\.wasm$/, '.wasm')).sort()).toEqual(['ort-wasm-simd-threaded.asyncify.wasm', 'ort-wasm-simd-threaded.jspi.wasm', 'ort-wasm-simd-threaded.wasm']);
     let server: PreviewServer | undefined;
     try {
       server = await preview({ root: app, configFile: false, logLevel: 'silent', preview: { host: '127.0.0.1', port: 0 } });

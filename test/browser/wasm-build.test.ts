@@ -3,8 +3,9 @@
  * worker: device 'wasm' loads the plain build (ort-wasm-simd-threaded.wasm), never the asyncify
  * build that WebGPU needs, and runs on the threads a cross-origin isolated page allows (this
  * server sends COOP/COEP; the packed app's server, which does not, is checked in
- * package.test.ts); WebGPU keeps the asyncify build. Vectors are checked against onnxruntime-node
- * (oracle.ts), an independent runtime.
+ * package.test.ts); WebGPU runs the JSPI build where the browser has JSPI (this Chromium does),
+ * the asyncify build where it has not or `jspi: false` asks for it. Vectors are checked against
+ * onnxruntime-node (oracle.ts), an independent runtime.
  */
 import type { Response } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
@@ -78,13 +79,23 @@ describe("onnxruntime-web's builds", () => {
     expect(maxDiff(r.vectors!, await oracle('minilm-shape'))).toBeLessThan(1e-5);
   });
 
-  it('WebGPU keeps the asyncify build and never downloads the plain one', async () => {
+  it('WebGPU runs the JSPI build where the browser has JSPI, and downloads no other build', async () => {
+    const jspi = await ctx.browser.page.evaluate("typeof WebAssembly.Suspending === 'function' && typeof WebAssembly.promising === 'function'");
+    // Debian's Chromium 156 has JSPI (shipped in 137): the path this test is for
+    expect(jspi, 'this Chromium has no JSPI: the test would only see the asyncify fallback').toBe(true);
     const { value: r, wasm } = await wasmFetched(() => embed({ device: 'webgpu', selfCheck: false }));
     expect(r.error).toBeUndefined();
     expect(r.info!.device).toBe('webgpu');
     expect(r.info!.threads).toBeUndefined();
-    expect(wasm).toContain('ort-wasm-simd-threaded.asyncify.wasm');
-    expect(wasm).not.toContain('ort-wasm-simd-threaded.wasm');
+    expect(wasm).toEqual(['ort-wasm-simd-threaded.jspi.wasm']);
+    expect(maxDiff(r.vectors!, await oracle())).toBeLessThan(1e-4);
+  });
+
+  it('jspi: false keeps WebGPU on the asyncify build, with the same vectors', async () => {
+    const { value: r, wasm } = await wasmFetched(() => embed({ device: 'webgpu', selfCheck: false, jspi: false }));
+    expect(r.error).toBeUndefined();
+    expect(r.info!.device).toBe('webgpu');
+    expect(wasm).toEqual(['ort-wasm-simd-threaded.asyncify.wasm']);
     expect(maxDiff(r.vectors!, await oracle())).toBeLessThan(1e-4);
   });
 });

@@ -55,6 +55,7 @@ const LOAD: Required<LoadOptions> = {
   worker: false,
   wasmPaths: '/ort/',
   numThreads: 2,
+  jspi: false,
   limits: { maxBatchSize: 8, maxBatchTokens: 4096, batchOverheadTokens: 64 },
   cache: { maxBytes: 1e9, revalidate: true, verify: 'full', persist: false, onQuotaExceeded: 'memory', chunkSize: 1 << 20 },
   signal,

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import * as ortNode from 'onnxruntime-node';
 import { createEmbedder } from '../../src/index.ts';
 import { identityModel } from '../../src/models/onnx/identity-model.ts';
-import { MAX_DEFAULT_THREADS, MIN_HIDDEN_FOR_THREADS, runtimeFor, threadsFor } from '../../src/runtime/ort.ts';
+import { hasJspi, MAX_DEFAULT_THREADS, MIN_HIDDEN_FOR_THREADS, runtimeFor, threadsFor, webgpuBuildFor } from '../../src/runtime/ort.ts';
 import { warmStart } from '../../src/runtime/warm-start.ts';
 import { fixtureUrl } from './helpers/model-folders.ts';
 
@@ -55,6 +55,24 @@ describe('threadsFor', () => {
 
   it("outside a browser (no crossOriginIsolated) it leaves onnxruntime-web's default", () => {
     expect(threadsFor({}, page(undefined, 8)).threads).toBe(0);
+  });
+});
+
+describe('the WebGPU build', () => {
+  const jspiEngine = { WebAssembly: { Suspending: function Suspending() {}, promising: () => undefined } };
+  it('is the JSPI build where WebAssembly has Suspending and promising, unless jspi: false', () => {
+    expect(hasJspi(jspiEngine)).toBe(true);
+    expect(webgpuBuildFor({}, jspiEngine)).toBe('jspi');
+    expect(webgpuBuildFor({ jspi: true }, jspiEngine)).toBe('jspi');
+    expect(webgpuBuildFor({ jspi: false }, jspiEngine)).toBe('asyncify');
+  });
+
+  it('is the asyncify build where either is missing, whatever jspi says', () => {
+    for (const g of [{}, { WebAssembly: {} }, { WebAssembly: { Suspending: function Suspending() {} } }, { WebAssembly: { promising: () => undefined } }]) {
+      expect(hasJspi(g)).toBe(false);
+      expect(webgpuBuildFor({}, g)).toBe('asyncify');
+      expect(webgpuBuildFor({ jspi: true }, g)).toBe('asyncify');
+    }
   });
 });
 

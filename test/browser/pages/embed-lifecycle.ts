@@ -23,7 +23,8 @@ export async function lifecycle(name: string, texts: string[]) {
  * and in the middle of a call. The embedder goes on, on a new device, with the same results.
  */
 export async function deviceLost(name: string) {
-  const { ort } = await import('../../../src/runtime/ort.ts');
+  // the build WebGPU runs on (JSPI or asyncify: src/runtime/ort.ts), whose device the engine uses
+  const ort = await (await import('../../../src/runtime/ort.ts')).runtimeFor('webgpu');
   const destroyDevice = async () => {
     const device = (await ort.env.webgpu.device) as GPUDevice;
     device.destroy();

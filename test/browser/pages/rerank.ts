@@ -175,7 +175,7 @@ export async function lifecycle(name: string, head: 'auto' | 'full-logits', quer
  * next call reloads the model, edits its graph again and scores the same on a new device.
  */
 export async function deviceLost(name: string, query: string, documents: string[]) {
-  const { ort } = await import('../../../src/runtime/ort.ts');
+  const ort = await (await import('../../../src/runtime/ort.ts')).runtimeFor('webgpu');
   const r = await lib.createReranker({ model: fixtureUrl(name), device: 'webgpu', worker: false });
   try {
     const before = (await r.rerank(query, documents)).map((x) => ({ ...x }));

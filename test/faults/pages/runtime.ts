@@ -4,7 +4,7 @@
  * worker).
  */
 import * as lib from '../../../src/index.ts';
-import { ort } from '../../../src/runtime/ort.ts';
+import { runtimeFor } from '../../../src/runtime/ort.ts';
 import { bounded, describeOutcome, fixtureUrl, maxDiff, sleep, type Outcome } from './common.ts';
 
 // Texts (and documents) of one token length each: batches of one shape, so a new device compiles few pipelines.
@@ -62,7 +62,7 @@ export interface DeviceLossTrial {
  */
 export async function deviceLossTrial(kind: 'embed' | 'rerank', when: { delayMs: number } | { afterBatch: number }): Promise<DeviceLossTrial> {
   const s = gpu!;
-  const device = (await ort.env.webgpu.device) as GPUDevice;
+  const device = (await (await runtimeFor('webgpu')).env.webgpu.device) as GPUDevice;
   let destroyed = false;
   let ended = false;
   const destroy = () => {
@@ -87,7 +87,7 @@ export async function deviceLossTrial(kind: 'embed' | 'rerank', when: { delayMs:
     kind === 'embed'
       ? await bounded(() => s.embedder.embed(TEXTS).then((v) => maxDiff(v, s.vectors)), 60_000)
       : await bounded(() => s.reranker.rerank(QUERY, DOCS).then((r) => maxDiff([scores(r)], [s.scores])), 60_000);
-  const after = (await ort.env.webgpu.device) as GPUDevice;
+  const after = (await (await runtimeFor('webgpu')).env.webgpu.device) as GPUDevice;
   return {
     during: during.ok === false ? `${during.error.name}: ${during.error.message}` : describeOutcome(during),
     ...(during.ok === true ? { duringDiff: during.value } : {}),
