@@ -114,7 +114,7 @@ export function threadsFor(settings: OrtSettings, g: { crossOriginIsolated?: boo
 /** Settings for the builds: applied now to those loaded, and to the others as they load. */
 export function configureOrt(settings: OrtSettings = {}): void {
   current = settings;
-  if (webgpuBuild) void webgpuBuild.module.then(apply);
+  if (webgpuBuild) void webgpuBuild.then(apply);
   if (wasmBuild) void wasmBuild.then(apply);
 }
 
@@ -131,26 +131,19 @@ export function webgpuBuildFor(settings: OrtSettings, g: { WebAssembly?: unknown
 
 const moduleOf = (m: unknown): OrtModule => ((m as { default?: OrtModule }).default?.InferenceSession ? (m as { default: OrtModule }).default : m) as OrtModule;
 
-let webgpuBuild: { name: 'jspi' | 'asyncify'; module: Promise<OrtModule> } | undefined;
+let webgpuBuild: Promise<OrtModule> | undefined;
 let wasmBuild: Promise<OrtModule> | undefined;
-
-/** The onnxruntime-web build that runs WebGPU, and which one it is (chosen at its first use in this thread; later settings do not change it). */
-export function webgpuRuntime(): { name: 'jspi' | 'asyncify'; module: Promise<OrtModule> } {
-  if (!webgpuBuild) {
-    const name = webgpuBuildFor(current);
-    const module = (name === 'jspi' ? import('#ort-jspi') : import('#ort')).then((m) => {
-      const mod = moduleOf(m);
-      apply(mod);
-      return mod;
-    });
-    webgpuBuild = { name, module };
-  }
-  return webgpuBuild;
-}
 
 /** The onnxruntime-web build that runs a backend: the plain wasm build for 'wasm', the WebGPU build (JSPI or asyncify) otherwise. */
 export function runtimeFor(backend: 'webgpu' | 'wasm'): Promise<OrtModule> {
-  if (backend === 'webgpu') return webgpuRuntime().module;
+  // WebGPU: the build is chosen at its first use in this thread; later settings do not change it
+  if (backend === 'webgpu') {
+    return (webgpuBuild ??= (webgpuBuildFor(current) === 'jspi' ? import('#ort-jspi') : import('#ort')).then((m) => {
+      const mod = moduleOf(m);
+      apply(mod);
+      return mod;
+    }));
+  }
   return (wasmBuild ??= import('#ort-wasm').then((m) => {
     const mod = moduleOf(m);
     apply(mod);
