@@ -12,7 +12,7 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { BenchResult } from './result.ts';
+import type { BenchResult, FirstEmbeddingSummary } from './result.ts';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS_DIR = join(REPO_ROOT, 'bench', 'results');
@@ -37,6 +37,23 @@ const ms = (v: number) => (v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${v.toF
 const ratio = (v: number) => `**${v.toFixed(2)}×**`;
 const row = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
 const head = (cells: string[]) => [row(cells), row(cells.map(() => '---'))];
+
+/** What the engine said of one load (bench/pages/throughput.ts firstEmbedding's detail). */
+type LoadDetail = { createMs?: number; firstEmbedMs?: number; loadTimings?: Record<string, number> };
+/** A library's median time to the first embedding, cold or warm; NaN where it was not timed. */
+const loadMedian = (fe: FirstEmbeddingSummary, lib: string, cache: string) => fe.rows.find((x) => x.lib === lib && x.cache === cache)?.medianMs ?? NaN;
+/** The median (the upper one of an even count) of one figure of a library's load details; NaN where none has it. */
+function detailMedian(fe: FirstEmbeddingSummary, lib: string, cache: string, f: (d: LoadDetail) => number | undefined): number {
+  const v = fe.runs
+    .filter((x) => x.lib === lib && x.cache === cache)
+    .flatMap((x) => {
+      const d = x.detail as LoadDetail | undefined;
+      const n = d ? f(d) : undefined;
+      return n !== undefined ? [n] : [];
+    })
+    .sort((p, q) => p - q);
+  return v.length ? v[Math.floor(v.length / 2)]! : NaN;
+}
 
 export function renderReport(r: BenchResult, opts: { chart?: string; json?: string } = {}): string {
   const L: string[] = [];
@@ -151,7 +168,7 @@ export function renderReport(r: BenchResult, opts: { chart?: string; json?: stri
   const fe = r.firstEmbedding;
   if (fe) {
     L.push('');
-    const get = (lib: string, cache: string) => fe.rows.find((x) => x.lib === lib && x.cache === cache)?.medianMs ?? NaN;
+    const get = (lib: string, cache: string) => loadMedian(fe, lib, cache);
     L.push(...head([`time to first embedding (${fe.model} ${fe.dtype}, ${fe.device}, median of ${fe.reps})`, 'cold (localhost network)', 'warm (own cache)', 'warm ÷ cold']));
     const what: Record<string, string> = {
       'webgpu-embed': 'IndexedDB, engine in its worker; from source under Vite\'s dev server',
@@ -165,11 +182,7 @@ export function renderReport(r: BenchResult, opts: { chart?: string; json?: stri
     }
     // webgpu-embed's own breakdown of a load (info.loadTimings), medians over the reps
     const parts = (lib: string, cache: 'cold' | 'warm') => {
-      const d = fe.runs.filter((x) => x.lib === lib && x.cache === cache).map((x) => x.detail as { createMs?: number; firstEmbedMs?: number; loadTimings?: Record<string, number> } | undefined);
-      const med = (f: (x: NonNullable<(typeof d)[number]>) => number | undefined) => {
-        const v = d.flatMap((x) => (x && f(x) !== undefined ? [f(x)!] : [])).sort((p, q) => p - q);
-        return v.length ? v[Math.floor(v.length / 2)]! : NaN;
-      };
+      const med = (f: (x: LoadDetail) => number | undefined) => detailMedian(fe, lib, cache, f);
       const lt = (k: string) => med((x) => x.loadTimings?.[k]);
       return { total: get(lib, cache), files: lt('filesMs'), tokenizer: lt('tokenizerMs'), graph: lt('graphMs'), session: lt('sessionMs'), selfCheck: lt('selfCheckMs'), engine: lt('totalMs'), create: med((x) => x.createMs), first: med((x) => x.firstEmbedMs) };
     };
@@ -185,11 +198,8 @@ export function renderReport(r: BenchResult, opts: { chart?: string; json?: stri
   const fg = r.firstEmbeddingWebgpu;
   if (fg) {
     L.push('');
-    const get = (lib: string, cache: string) => fg.rows.find((x) => x.lib === lib && x.cache === cache)?.medianMs ?? NaN;
-    const session = (lib: string, cache: string) => {
-      const v = fg.runs.filter((x) => x.lib === lib && x.cache === cache).map((x) => (x.detail as { loadTimings?: { sessionMs?: number } } | undefined)?.loadTimings?.sessionMs ?? NaN).filter(Number.isFinite).sort((p, q) => p - q);
-      return v.length ? v[Math.floor(v.length / 2)]! : NaN;
-    };
+    const get = (lib: string, cache: string) => loadMedian(fg, lib, cache);
+    const session = (lib: string, cache: string) => detailMedian(fg, lib, cache, (d) => d.loadTimings?.sessionMs);
     L.push(...head([`time to first embedding (${fg.model} ${fg.dtype}, ${fg.device}, median of ${fg.reps})`, 'cold (localhost network)', 'warm (own cache)', 'ORT session, warm']));
     L.push(row(["webgpu-embed (onnxruntime-web's JSPI build where the browser has JSPI)", ms(get('webgpu-embed', 'cold')), ms(get('webgpu-embed', 'warm')), ms(session('webgpu-embed', 'warm'))]));
     L.push(row(["transformers.js (its onnxruntime-web's asyncify build)", ms(get('transformers.js', 'cold')), ms(get('transformers.js', 'warm')), '–']));

@@ -9,7 +9,8 @@
  *    ORT's C++ waits for them; JSPI suspends the wasm stack in the engine, where the asyncify
  *    build instruments every function that may suspend (27 MB against 16.8 MB). In Chromium on
  *    SwiftShader a MiniLM-shaped WebGPU session was created in 1122–1401 ms against asyncify's
- *    1628–2200 ms, runs the same (the software GPU is the cost there); 2026-12-07, `ort.jspi`.
+ *    1628–2200 ms, and its runs took the same time (the software GPU is the cost there); measured
+ *    on bare onnxruntime-web, 2026-12-07. `npm run bench` times both libraries' first embedding.
  *  - WebGPU elsewhere (or `jspi: false`): '#ort', 'onnxruntime-web/webgpu', the asyncify build.
  *  - '#ort-wasm': in browsers 'onnxruntime-web/wasm', the *plain* build (ort-wasm-simd-threaded.wasm,
  *    14 MB). On the CPU path nothing suspends. In Node the plain build ran a MiniLM-shaped graph

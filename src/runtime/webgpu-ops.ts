@@ -5,8 +5,8 @@
  *
  * Where the list comes from. `onnxruntime-web/webgpu` 1.30.0 loads ort-wasm-simd-threaded.asyncify
  * .{mjs,wasm} and `onnxruntime-web/jspi` ort-wasm-simd-threaded.jspi.{mjs,wasm} (src/runtime/ort.ts
- * picks one), the same C++ built two ways: the native C++ WebGPU provider (onnxruntime/core/providers/webgpu and
- * contrib_ops/webgpu; "WebGpuExecutionProvider" in its placement log), not the older JSEP one that
+ * picks one), the same C++ built two ways: the native C++ WebGPU provider
+ * (onnxruntime/core/providers/webgpu and contrib_ops/webgpu; "WebGpuExecutionProvider" in its placement log), not the older JSEP one that
  * the package's docs/webgpu-operators.md still describes (that table lacks MatMulBnb4, for one,
  * which 1.30.0 runs on WebGPU). The repository's kernel lists could not be tied to the 1.30.0
  * build, so each entry was found by asking 1.30.0 itself: a one-node model per op, a session on
