@@ -15,25 +15,34 @@ const external = [...Object.keys(pkg.dependencies).flatMap((d) => [d, new RegExp
  *   browser — playwright-core driving Debian's Chromium with WebGPU, pages served from 127.0.0.1.
  */
 /**
- * In dist/, the worker is its own entry (dist/worker.js) and the client starts it with the literal
+ * In dist/, each worker is its own entry — the engine's (dist/worker.js) and the weight cache's
+ * chunk reader (dist/chunk-reader.js) — started with the literal
  * `new Worker(new URL('./worker.js', import.meta.url), ...)`: the form an app's bundler (Vite,
- * webpack 5, Rollup) recognises, so the app bundles our worker (and resolves its imports) itself.
+ * webpack 5, Rollup) recognises, so the app bundles our workers (and resolves their imports) itself.
  * Vite's own worker transform would hide that form from the app, so it is rewritten first.
  */
+const WORKER_ENTRIES = [
+  { module: '/src/client/worker.ts', from: "new URL('../worker/index.ts', import.meta.url)", to: './worker.js' },
+  { module: '/src/cache/chunk-reader.ts', from: "new URL('./chunk-reader.worker.ts', import.meta.url)", to: './chunk-reader.js' },
+];
+
 function workerAsEntry(): Plugin {
-  const placeholder = '__WEBGPU_EMBED_WORKER_URL__';
+  const placeholder = (i: number) => `__WEBGPU_EMBED_WORKER_URL_${i}__`;
   return {
     name: 'webgpu-embed:worker-as-entry',
     enforce: 'pre',
     apply: 'build',
     transform(code, id) {
-      if (!id.endsWith('/src/client/worker.ts')) return null;
-      const from = "new URL('../worker/index.ts', import.meta.url)";
+      const i = WORKER_ENTRIES.findIndex((w) => id.endsWith(w.module));
+      if (i < 0) return null;
+      const { from } = WORKER_ENTRIES[i]!;
       if (!code.includes(from)) this.error(`expected ${from} in ${id}`);
-      return { code: code.replace(from, `new URL(${placeholder}, import.meta.url)`), map: null };
+      return { code: code.replace(from, `new URL(${placeholder(i)}, import.meta.url)`), map: null };
     },
     renderChunk(code) {
-      return code.includes(placeholder) ? { code: code.replace(placeholder, "'./worker.js'"), map: null } : null;
+      let out = code;
+      WORKER_ENTRIES.forEach((w, i) => (out = out.replace(placeholder(i), `'${w.to}'`)));
+      return out === code ? null : { code: out, map: null };
     },
   };
 }
@@ -80,7 +89,7 @@ function cliBin(): Plugin {
 export default defineConfig({
   plugins: [workerAsEntry(), cliBin()],
   build: {
-    lib: { entry: { index: 'src/index.ts', worker: 'src/worker/index.ts' }, formats: ['es'] },
+    lib: { entry: { index: 'src/index.ts', worker: 'src/worker/index.ts', 'chunk-reader': 'src/cache/chunk-reader.worker.ts' }, formats: ['es'] },
     outDir: 'dist',
     target: 'es2022',
     sourcemap: true,

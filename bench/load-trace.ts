@@ -1,8 +1,9 @@
 /**
  * Where a warm load's time goes, thread by thread: Chromium's own trace of one load of a model
  * through the public API (engine in its worker), from the library's IndexedDB cache, after two
- * loads that fill that cache and the browser's wasm code cache. Prints what the engine's worker
- * thread spent its time on (module loading, IndexedDB results, wasm lazy compilation, GC) and the
+ * loads that fill that cache and the browser's wasm code cache. Prints what each worker thread (the
+ * engine's, the weight cache's chunk reader, ORT's own) spent its time on (module loading, IndexedDB
+ * results, wasm lazy compilation, GC) and the
  * wasm top-tier compilation on background threads, beside `info.loadTimings`; writes the trace for
  * Perfetto or chrome://tracing. Not a benchmark: tracing slows what it watches.
  *
@@ -62,7 +63,7 @@ try {
   const d = traced.detail as { createMs: number; firstEmbedMs: number; loadTimings: Record<string, number> };
   console.log(`${model} on ${device}, warm: ${traced.ms.toFixed(0)} ms to the first embedding (createEmbedder ${d.createMs.toFixed(0)}, first embed() ${d.firstEmbedMs.toFixed(0)})`);
   console.log(`info.loadTimings: ${Object.entries(d.loadTimings).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
-  console.log('worker threads (ours and ORT\'s), ms:');
+  console.log('worker threads, ms (a column per thread that did any of this: the engine\'s, the weight cache\'s chunk reader, ORT\'s):');
   const rows: [string, (e: TraceEvent) => boolean][] = [
     ['module loading (script compile, responses)', (e) => e.name === 'v8.compileModule' || e.name === 'ResponseBodyLoader::DidFinishLoadingBody'],
     ['wasm from the code cache', (e) => e.name === 'v8.wasm.compileConsume'],
@@ -72,7 +73,16 @@ try {
     ['messages from the page (and the work they run)', (e) => e.name === 'HandlePostMessage'],
     ['major GC', (e) => e.name === 'MajorGC'],
   ];
-  for (const [what, pred] of rows) console.log(`  ${what.padEnd(56)} ${sum((e) => onWorker(e) && pred(e)).toFixed(0).padStart(6)}`);
+  const threads = [...new Set(spans.filter((e) => onWorker(e) && rows.some(([, pred]) => pred(e))).map((e) => `${e.pid}:${e.tid}`))];
+  const inThread = (t: string) => (e: TraceEvent) => `${e.pid}:${e.tid}` === t;
+  const did = (t: string, row: number) => sum((e) => inThread(t)(e) && rows[row]![1](e));
+  // Which is which: the engine's thread starts ORT's wasm (ORT's own threads, where it has any, run it too, but read no IndexedDB);
+  // the chunk reader reads IndexedDB and runs no wasm.
+  const wasm = (t: string) => did(t, 1) + did(t, 2) > 0;
+  const label = (t: string) => (wasm(t) && did(t, 3) > 0 ? 'engine' : did(t, 3) > 0 ? 'reader' : 'other');
+  const columns = threads.sort((a, b) => ['engine', 'reader', 'other'].indexOf(label(a)) - ['engine', 'reader', 'other'].indexOf(label(b)));
+  console.log(`  ${''.padEnd(56)} ${columns.map((t) => label(t).padStart(7)).join('')}`);
+  rows.forEach(([what], i) => console.log(`  ${what.padEnd(56)} ${columns.map((t) => did(t, i).toFixed(0).padStart(7)).join('')}`));
   console.log(`background threads: wasm top-tier compilation ${sum((e) => e.name === 'wasm.TopTierCompilation').toFixed(0)} ms`);
   console.log(`trace: ${out} (open in https://ui.perfetto.dev or chrome://tracing)`);
 } finally {

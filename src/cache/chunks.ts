@@ -4,10 +4,11 @@
  * filled it — as a copy of its own (an IndexedDB put of a subarray would clone the whole
  * underlying buffer) and hashed, in one transaction with the meta that lists it.
  */
+import { chunkSource } from './chunk-reader.ts';
 import { chunkIsIntact, chunkSpan } from './integrity.ts';
 import { isQuotaExceeded } from './quota.ts';
 import { sha256Hex } from './sha256.ts';
-import { deleteFile, getChunk, putChunk, putMeta, type FileMeta, type UseStore } from './store.ts';
+import { deleteFile, putChunk, putMeta, type FileMeta, type UseStore } from './store.ts';
 
 export interface StoredRead {
   /** the file's buffer, with every intact stored chunk in place */
@@ -22,7 +23,7 @@ export interface StoredRead {
 
 /**
  * Reads the chunks the meta lists into a new buffer, checking each (length; SHA-256 when `full`).
- * The next chunk is requested while the current one is checked.
+ * The chunks come from chunk-reader.ts: read ahead by its worker, or here one ahead.
  */
 export async function readChunks(
   store: UseStore,
@@ -36,22 +37,20 @@ export async function readChunks(
   const bad: number[] = [];
   let read = 0;
   const listed = meta.chunks.flatMap((h, i) => (h === null ? [] : [i]));
-  const fetchChunk = (i: number) => getChunk(store, meta.key, i).catch(() => undefined);
-  let next = listed.length ? fetchChunk(listed[0]!) : undefined;
-  for (let n = 0; n < listed.length; n++) {
-    const i = listed[n]!;
-    const value = await next!;
-    next = n + 1 < listed.length ? fetchChunk(listed[n + 1]!) : undefined;
-    if (signal?.aborted) {
-      await next;
-      throw signal.reason;
+  const source = chunkSource(store, meta.key, listed);
+  try {
+    for (const i of listed) {
+      const value = await source.next();
+      signal?.throwIfAborted();
+      if (await chunkIsIntact(meta, i, value, full)) {
+        buffer.set(value as Uint8Array, chunkSpan(meta, i)[0]);
+        have[i] = true;
+        read += (value as Uint8Array).length;
+        onRead(read);
+      } else bad.push(i);
     }
-    if (await chunkIsIntact(meta, i, value, full)) {
-      buffer.set(value as Uint8Array, chunkSpan(meta, i)[0]);
-      have[i] = true;
-      read += (value as Uint8Array).length;
-      onRead(read);
-    } else bad.push(i);
+  } finally {
+    await source.close();
   }
   return { buffer, have, bad, read };
 }

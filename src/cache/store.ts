@@ -72,9 +72,29 @@ export interface ModelRecord {
 
 let defaultStore: IdbStore | undefined;
 
+/** The database and object store behind each store made by `idbStore` (the chunk reader opens the same one in its worker). */
+const idbNames = new WeakMap<IdbStore, IdbNames>();
+
+export interface IdbNames {
+  db: string;
+  store: string;
+}
+
+/** An idb-keyval store whose names are remembered, so that chunk-reader.ts can read its chunks in a worker of its own. */
+export function idbStore(db: string, store: string): IdbStore {
+  const s = createStore(db, store);
+  idbNames.set(s, { db, store });
+  return s;
+}
+
+/** The names of a store made by `idbStore`; undefined for any other store. */
+export function idbStoreNames(store: UseStore): IdbNames | undefined {
+  return typeof store === 'function' ? idbNames.get(store) : undefined;
+}
+
 /** The library's store (created on first use; idb-keyval opens the database lazily). */
 export function weightStore(): IdbStore {
-  return (defaultStore ??= createStore(DB_NAME, STORE_NAME));
+  return (defaultStore ??= idbStore(DB_NAME, STORE_NAME));
 }
 
 const fileKey = (key: string) => ['file', key];

@@ -8,6 +8,7 @@
 import { ModelLoadError } from '../errors.ts';
 import type { FetchFile } from '../io/types.ts';
 import { createCachedFetchFile } from './cached-fetch-file.ts';
+import { startChunkReader } from './chunk-reader.ts';
 import type { CachedFetchFileOptions, CacheOptions, CacheStats } from './options.ts';
 import { diskStore } from './disk-store.ts';
 import { allMetas, deleteFile, getMeta, weightStore } from './store.ts';
@@ -52,6 +53,7 @@ export function cacheOptions(cache: false | CacheOptions | undefined): CacheOpti
 export function openFolderCache(folder: CacheFolder, options: CacheOptions, internals: Partial<CachedFetchFileOptions> = {}): WeightCache {
   const { baseUrl, revision, sha256 } = folder;
   const store = internals.store ?? (options.dir !== undefined ? diskStore(options.dir) : weightStore());
+  startChunkReader(store);
   const key = (url: string) => (revision ? `${url}@${revision}` : url);
   const fetchFile = createCachedFetchFile({
     ...options,

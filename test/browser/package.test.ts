@@ -36,6 +36,9 @@ interface AppResult {
   runs: Record<'wasm' | 'webgpu', { device: string; threads?: number; threadsReason?: string; vectors: number[][] }>;
 }
 
+/** The worker scripts Chromium started for the app (the engine's, the weight cache's chunk reader). */
+const workerUrls = () => [...new Set(browser.logs.filter((e) => e.source.startsWith('worker:') && e.text === 'worker started').map((e) => e.source.slice('worker:'.length)))];
+
 function expectHealthy({ diagnosis: d, runs }: AppResult): void {
   // The worker, its kernels and onnxruntime-web's .wasm all reached the app through its bundler.
   expect(runs.wasm.device).toBe('wasm');
@@ -64,6 +67,8 @@ describe('npm pack → a fresh Vite app → Chromium', () => {
     // The app's bundler found `new Worker(new URL('./worker.js', import.meta.url))` and emitted our
     // worker, and onnxruntime-web's `new URL('…wasm', import.meta.url)` and emitted its wasm.
     expect(assets.some((f) => /^worker-.*\.js$/.test(f))).toBe(true);
+    // and the worker's own `new Worker(new URL('./chunk-reader.js', import.meta.url))`: the weight cache's reader
+    expect(assets.some((f) => /^chunk-reader-.*\.js$/.test(f))).toBe(true);
     // the three onnxruntime-web builds: the plain one for device 'wasm', JSPI for WebGPU where the
     // browser has it, asyncify where it has not (src/runtime/ort.ts); a page fetches one or two
     expect(assets.filter((f) => /^ort-wasm.*\.wasm$/.test(f)).map((f) => f.replace(/-[\w-]{8}\.wasm$/, '.wasm')).sort()).toEqual(['ort-wasm-simd-threaded.asyncify.wasm', 'ort-wasm-simd-threaded.jspi.wasm', 'ort-wasm-simd-threaded.wasm']);
@@ -72,8 +77,11 @@ describe('npm pack → a fresh Vite app → Chromium', () => {
       server = await preview({ root: app, configFile: false, logLevel: 'silent', preview: { host: '127.0.0.1', port: 0 } });
       const url = server.resolvedUrls?.local[0];
       if (!url) throw new Error('vite preview gave no URL');
+      browser.clearLogs();
       await browser.page.goto(url);
       expectHealthy(await waitForResult<AppResult>(browser.page, 120_000));
+      // the second load read model.onnx's four cached chunks through the chunk reader
+      expect(workerUrls().filter((u) => /chunk-reader-.*\.js/.test(u))).toHaveLength(1);
     } finally {
       await server?.close();
     }
@@ -86,8 +94,10 @@ describe('npm pack → a fresh Vite app → Chromium', () => {
       await server.listen();
       const url = server.resolvedUrls?.local[0];
       if (!url) throw new Error('vite dev server gave no URL');
+      browser.clearLogs();
       await browser.page.goto(url);
       expectHealthy(await waitForResult<AppResult>(browser.page, 120_000));
+      expect(workerUrls().filter((u) => u.includes('chunk-reader'))).toHaveLength(1);
     } finally {
       await server?.close();
     }
@@ -115,8 +125,11 @@ describe('npm pack → the same app bundled by webpack 5 (no configuration but e
       server = await preview({ root: app, configFile: false, logLevel: 'silent', build: { outDir: 'webpack-dist' }, preview: { host: '127.0.0.1', port: 0 } });
       const url = server.resolvedUrls?.local[0];
       if (!url) throw new Error('vite preview gave no URL');
+      browser.clearLogs();
       await browser.page.goto(url);
       expectHealthy(await waitForResult<AppResult>(browser.page, 240_000));
+      // webpack names worker chunks by number: two worker scripts, the engine's and the chunk reader
+      expect(workerUrls()).toHaveLength(2);
     } finally {
       await server?.close();
     }

@@ -7,7 +7,9 @@ async function run() {
   const model = new URL('/models/tiny-e5/', location.href).href;
   const runs = {};
   for (const device of ['wasm', 'webgpu']) {
-    const embedder = await createEmbedder({ model, device });
+    // 1 MiB cache chunks (default 16 MiB): the second load reads the 4 MB model.onnx from the cache in
+    // four chunks, through the cache's chunk-reader worker, which the app's bundler must have emitted too
+    const embedder = await createEmbedder({ model, device, cache: { chunkSize: 1 << 20 } });
     const vectors = await embedder.embed(['query: hello world', 'a second, longer text about bread'], { task: 'query' });
     runs[device] = { device: embedder.info.device, threads: embedder.info.threads, threadsReason: embedder.info.threadsReason, vectors: vectors.map((v) => Array.from(v)) };
     await embedder.dispose();
