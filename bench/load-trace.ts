@@ -73,16 +73,19 @@ try {
     ['messages from the page (and the work they run)', (e) => e.name === 'HandlePostMessage'],
     ['major GC', (e) => e.name === 'MajorGC'],
   ];
-  const threads = [...new Set(spans.filter((e) => onWorker(e) && rows.some(([, pred]) => pred(e))).map((e) => `${e.pid}:${e.tid}`))];
-  const inThread = (t: string) => (e: TraceEvent) => `${e.pid}:${e.tid}` === t;
-  const did = (t: string, row: number) => sum((e) => inThread(t)(e) && rows[row]![1](e));
-  // Which is which: the engine's thread starts ORT's wasm (ORT's own threads, where it has any, run it too, but read no IndexedDB);
-  // the chunk reader reads IndexedDB and runs no wasm.
-  const wasm = (t: string) => did(t, 1) + did(t, 2) > 0;
-  const label = (t: string) => (wasm(t) && did(t, 3) > 0 ? 'engine' : did(t, 3) > 0 ? 'reader' : 'other');
-  const columns = threads.sort((a, b) => ['engine', 'reader', 'other'].indexOf(label(a)) - ['engine', 'reader', 'other'].indexOf(label(b)));
-  console.log(`  ${''.padEnd(56)} ${columns.map((t) => label(t).padStart(7)).join('')}`);
-  rows.forEach(([what], i) => console.log(`  ${what.padEnd(56)} ${columns.map((t) => did(t, i).toFixed(0).padStart(7)).join('')}`));
+  // one column per worker thread: its ms in each row, summed once
+  const threads = [...new Set(spans.filter((e) => onWorker(e) && rows.some(([, pred]) => pred(e))).map((e) => `${e.pid}:${e.tid}`))].map((t) => {
+    const ms = rows.map(([, pred]) => sum((e) => `${e.pid}:${e.tid}` === t && pred(e)));
+    const [, codeCache, lazy, idb] = ms as [number, number, number, number];
+    // Which is which: the engine's thread starts ORT's wasm (ORT's own threads, where it has any, run it too, but read no IndexedDB);
+    // the chunk reader reads IndexedDB and runs no wasm.
+    const label = codeCache + lazy > 0 && idb > 0 ? 'engine' : idb > 0 ? 'reader' : 'other';
+    return { label, ms };
+  });
+  const order = ['engine', 'reader', 'other'];
+  threads.sort((a, b) => order.indexOf(a.label) - order.indexOf(b.label));
+  console.log(`  ${''.padEnd(56)} ${threads.map((t) => t.label.padStart(7)).join('')}`);
+  rows.forEach(([what], i) => console.log(`  ${what.padEnd(56)} ${threads.map((t) => t.ms[i]!.toFixed(0).padStart(7)).join('')}`));
   console.log(`background threads: wasm top-tier compilation ${sum((e) => e.name === 'wasm.TopTierCompilation').toFixed(0)} ms`);
   console.log(`trace: ${out} (open in https://ui.perfetto.dev or chrome://tracing)`);
 } finally {

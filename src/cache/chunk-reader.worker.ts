@@ -64,8 +64,7 @@ async function read(m: Extract<ReaderRequest, { type: 'read' }>): Promise<void> 
       if (job.cancelled) break;
       // A value read back owns its buffer; a view into a larger one (never seen) is copied so that only its bytes travel.
       const bytes = value instanceof Uint8Array ? (value.byteOffset === 0 && value.byteLength === value.buffer.byteLength ? value : value.slice()) : undefined;
-      if (bytes) scope.postMessage({ id: m.id, index: m.indices[n]!, value: bytes }, [bytes.buffer as ArrayBuffer]);
-      else scope.postMessage({ id: m.id, index: m.indices[n]!, value });
+      scope.postMessage({ id: m.id, index: m.indices[n]!, value: bytes ?? value }, bytes ? [bytes.buffer as ArrayBuffer] : []);
     }
   } finally {
     jobs.delete(m.id);
